@@ -1,0 +1,27 @@
+# Two commands do all set-up on a fresh machine: `make test` and `make demo`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo lint install clean
+
+$(STAMP): setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check portrait_garden tests setup.py
+
+test: lint
+	$(PY) -m pytest -q tests
+
+demo: $(STAMP)
+	$(VENV)/bin/portrait-garden demo --out demo_output
+
+clean:
+	rm -rf $(VENV) demo_output .pytest_cache

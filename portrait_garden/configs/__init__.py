@@ -1,0 +1,21 @@
+"""Frozen dataclass schema and strict YAML loading of recipes."""
+
+from portrait_garden.configs.loader import (
+    ConfigError,
+    config_to_dict,
+    load_config,
+    parse_override,
+    save_config,
+)
+from portrait_garden.configs.schema import ExperimentConfig, LossConfig, ModelConfig
+
+__all__ = [
+    "ConfigError",
+    "ExperimentConfig",
+    "LossConfig",
+    "ModelConfig",
+    "config_to_dict",
+    "load_config",
+    "parse_override",
+    "save_config",
+]

@@ -1,0 +1,153 @@
+"""Strict YAML loading of recipes: `base:` inheritance, overrides, type checks."""
+
+import dataclasses
+import os
+import typing
+
+import yaml
+
+from portrait_garden.configs.schema import ExperimentConfig
+
+
+class ConfigError(ValueError):
+    """A recipe or override that does not fit the schema; the message names key and file."""
+
+
+def _deep_merge(base, override):
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path, seen=()):
+    path = os.path.abspath(path)
+    if path in seen:
+        raise ConfigError(f"{path}: 'base:' chain loops back to this file.")
+    if not os.path.isfile(path):
+        raise ConfigError(f"Config file not found: {path}. Pass the path of a recipe YAML, "
+                          "e.g. recipes/portrait_seg_mbv2_256.yaml.")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a recipe must be a mapping of sections, got "
+                          f"{type(data).__name__}.")
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: 'base' must be a path string, got {base!r}.")
+    base_path = os.path.join(os.path.dirname(path), base)
+    return _deep_merge(_read_yaml(base_path, seen + (path,)), data)
+
+
+def _convert(value, type_, key, source):
+    origin = typing.get_origin(type_)
+    where = f"{source}: key '{key}'"
+    if dataclasses.is_dataclass(type_):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a mapping, got {value!r}.")
+        return _build(type_, value, source, prefix=f"{key}.")
+    if origin in (tuple, typing.Tuple):
+        args = typing.get_args(type_)
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            raise ConfigError(f"{where} must be a list of {len(args)} values, got {value!r}.")
+        return tuple(_convert(v, t, key, source) for v, t in zip(value, args))
+    if type_ is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}.")
+        return value
+    if type_ is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be an integer, got {value!r}.")
+        return value
+    if type_ is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} must be a number, got {value!r}.")
+        return float(value)
+    if type_ is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string, got {value!r}.")
+        return value
+    raise TypeError(f"Unsupported schema type {type_} for {key}.")
+
+
+def _build(cls, data, source, prefix=""):
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown key '{prefix}{unknown[0]}'. Valid keys under "
+            f"'{prefix.rstrip('.') or '<top level>'}': {sorted(fields)}.")
+    kwargs = {name: _convert(value, hints[name], prefix + name, source)
+              for name, value in data.items()}
+    return cls(**kwargs)
+
+
+def parse_override(text):
+    """Parses `section.key=value` (value in YAML syntax) into a nested dict."""
+    if "=" not in text:
+        raise ConfigError(
+            f"override {text!r}: expected KEY=VALUE, e.g. model.width_multiplier=0.5.")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"override {text!r}: value is not valid YAML: {e}") from None
+    nested = value
+    for part in reversed(key.strip().split(".")):
+        if not part:
+            raise ConfigError(f"override {text!r}: empty key segment.")
+        nested = {part: nested}
+    return nested
+
+
+def load_config(path=None, overrides=()):
+    """Loads a recipe into an `ExperimentConfig`, strictly.
+
+    Args:
+      path: str or None, a recipe YAML (may name a `base:` YAML, relative to
+        itself). None: schema defaults.
+      overrides: iterable of `"section.key=value"` strings applied last.
+
+    Returns:
+      `ExperimentConfig`.
+
+    Raises:
+      ConfigError: missing file, invalid YAML, unknown key or wrong type; the
+        message names the key and the file.
+    """
+    data = _read_yaml(path) if path is not None else {}
+    source = path or "<defaults>"
+    overrides = list(overrides)
+    for text in overrides:
+        data = _deep_merge(data, parse_override(text))
+    if overrides:
+        source = f"{source} (with overrides {overrides})"
+    return _build(ExperimentConfig, data, source)
+
+
+def config_to_dict(config):
+    """A plain, YAML-ready dict (tuples become lists)."""
+    def plain(v):
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        return v
+    return plain(dataclasses.asdict(config))
+
+
+def save_config(config, path):
+    """Writes the resolved config as YAML (next to a checkpoint or export)."""
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(config_to_dict(config), f, sort_keys=False)

@@ -1,0 +1,59 @@
+"""Segmentation metrics as Keras metrics (training) and NumPy functions (evaluation)."""
+
+import numpy as np
+import tensorflow as tf
+import tf_keras as keras
+
+
+@keras.utils.register_keras_serializable(package="PortraitGarden")
+class PersonIoU(keras.metrics.Metric):
+    """Dataset-level person IoU from logits: `sum(P & T) / sum(P | T)`.
+
+    Pixels with a negative target (the ignore label) are left out. Predictions
+    are `logits > 0` (probability > 0.5).
+
+    Args:
+      name: str. Defaults to `"person_iou"`.
+    """
+
+    def __init__(self, name="person_iou", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.intersection = self.add_weight("intersection", initializer="zeros", dtype=tf.float64)
+        self.union = self.add_weight("union", initializer="zeros", dtype=tf.float64)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = tf.cast(y_true, tf.float32)
+        valid = y_true >= 0.0
+        truth = tf.logical_and(y_true > 0.5, valid)
+        pred = tf.logical_and(tf.cast(y_pred, tf.float32) > 0.0, valid)
+        inter = tf.reduce_sum(tf.cast(tf.logical_and(truth, pred), tf.float64))
+        union = tf.reduce_sum(tf.cast(tf.logical_or(truth, pred), tf.float64))
+        self.intersection.assign_add(inter)
+        self.union.assign_add(union)
+
+    def result(self):
+        return tf.cast(tf.math.divide_no_nan(self.intersection, self.union), tf.float32)
+
+    def reset_state(self):
+        self.intersection.assign(0.0)
+        self.union.assign(0.0)
+
+
+def person_iou(pred, truth, valid=None):
+    """IoU of two boolean masks (NumPy). Both empty -> 1.0.
+
+    Args:
+      pred, truth: bool arrays of one shape.
+      valid: optional bool array, pixels that count.
+
+    Returns:
+      float.
+    """
+    pred = np.asarray(pred, bool)
+    truth = np.asarray(truth, bool)
+    if valid is not None:
+        pred, truth = pred & valid, truth & valid
+    union = np.logical_or(pred, truth).sum()
+    if union == 0:
+        return 1.0
+    return float(np.logical_and(pred, truth).sum() / union)

@@ -1,0 +1,122 @@
+"""TFLite conversion of Keras models and inference with the LiteRT runtime."""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
+
+
+def _serving_function(model, output_names):
+    image_spec = model.input
+    spec = tf.TensorSpec([1, *image_spec.shape[1:]], tf.float32, name="image")
+
+    @tf.function(input_signature=[spec])
+    def serve(image):
+        outputs = model(image, training=False)
+        if not isinstance(outputs, dict):
+            outputs = {"output": outputs}
+        names = output_names or sorted(outputs)
+        unknown = [n for n in names if n not in outputs]
+        if unknown:
+            raise ValueError(f"Model has no outputs {unknown}; it has {sorted(outputs)}.")
+        return {n: outputs[n] for n in names}
+
+    return serve
+
+
+def convert_to_tflite(model, quantization="float32", output_names=None,
+                      representative_images=None):
+    """Converts a Keras model (batch 1) to a TFLite flatbuffer with builtin ops only.
+
+    Args:
+      model: `keras.Model` with one image input `[B, H, W, 3]` (static H, W).
+      quantization: one of `"float32"`, `"float16"` (float16 weights),
+        `"dynamic"` (int8 weights, float activations) or `"int8"` (full-integer:
+        int8 weights and activations, float32 input/output interface; needs
+        `representative_images`, for QAT models too).
+      output_names: optional list of output keys to keep (default: all).
+      representative_images: iterable of float32 arrays `[1, H, W, 3]` in
+        [0, 255], used to calibrate `"int8"`.
+
+    Returns:
+      bytes, the .tflite flatbuffer, with one `serving_default` signature whose
+      input is `image` and whose outputs are the model's output keys.
+    """
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}.")
+    serve = _serving_function(model, output_names)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [serve.get_concrete_function()], model)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantization == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif quantization == "int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        images = list(representative_images or [])
+        if not images:
+            raise ValueError("quantization='int8' needs representative_images: a few "
+                             "(50-200) real float32 images [1, H, W, 3] in [0, 255] to "
+                             "calibrate activation ranges (also for QAT models).")
+        converter.representative_dataset = lambda: ([np.asarray(i, np.float32)]
+                                                    for i in images)
+    return converter.convert()
+
+
+def write_tflite(model, path, **kwargs):
+    """Converts with `convert_to_tflite(model, **kwargs)` and writes `path`."""
+    data = convert_to_tflite(model, **kwargs)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+    return path
+
+
+class TFLiteRunner:
+    """Runs a .tflite file's `serving_default` signature with `ai_edge_litert`.
+
+    Args:
+      model: path to a .tflite file, or its bytes.
+      num_threads: int, CPU threads. Defaults to 1.
+
+    Example:
+    >>> runner = TFLiteRunner("model.tflite")
+    >>> outputs = runner(image)   # dict of NumPy arrays
+    """
+
+    def __init__(self, model, num_threads=1):
+        from ai_edge_litert.interpreter import Interpreter
+
+        if isinstance(model, (bytes, bytearray)):
+            self.interpreter = Interpreter(model_content=bytes(model), num_threads=num_threads)
+        else:
+            if not os.path.isfile(model):
+                raise FileNotFoundError(f"No .tflite file at {model}.")
+            self.interpreter = Interpreter(model_path=str(model), num_threads=num_threads)
+        self.runner = self.interpreter.get_signature_runner("serving_default")
+        self.input_details = self.runner.get_input_details()
+
+    def __call__(self, image):
+        name, details = next(iter(self.input_details.items()))
+        image = np.asarray(image)
+        if tuple(image.shape) != tuple(details["shape"]):
+            raise ValueError(f"TFLite model expects input '{name}' of shape "
+                             f"{tuple(details['shape'])}, got {tuple(image.shape)}.")
+        return self.runner(**{name: image.astype(details["dtype"])})
+
+
+def tflite_op_names(model):
+    """Names of the ops a .tflite (path or bytes) uses, e.g. `{"CONV_2D", ...}`."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    kwargs = {"model_content": bytes(model)} if isinstance(model, (bytes, bytearray)) \
+        else {"model_path": str(model)}
+    interpreter = Interpreter(**kwargs)
+    return {op["op_name"] for op in interpreter._get_ops_details()}

@@ -1,0 +1,142 @@
+"""The portrait segmentation network of Zhu et al. (ICME 2019) as one Keras model."""
+
+import tf_keras as keras
+
+from portrait_garden.backbones import BACKBONES, OUTPUT_STRIDE
+from portrait_garden.heads.segmentation_head import LEVEL_STRIDES, segmentation_decoder
+from portrait_garden.layers.blocks import BN_MOMENTUM
+
+MIN_SIZE = 64
+
+OUTPUT_STRIDES = {"mask": 4, "boundary": 4, **{
+    f"side_{k.lower()}": v for k, v in LEVEL_STRIDES.items() if k != "P2"}}
+
+
+def check_image_size(image_size):
+    """Validates `(height, width)` or `(height, width, 3)`; returns `(H, W)`.
+
+    Raises:
+      ValueError: naming what is accepted, for sizes that are not positive
+        multiples of 32 of at least 64, or a channel count other than 3.
+    """
+    try:
+        dims = tuple(image_size)
+    except TypeError:
+        raise ValueError(
+            f"image_size must be (height, width), got {image_size!r}.") from None
+    if len(dims) == 3:
+        if dims[2] != 3:
+            raise ValueError(
+                f"The network takes RGB images with 3 channels; got {dims[2]} channels "
+                f"in image_size={dims}. Convert grayscale/RGBA images to RGB first.")
+        dims = dims[:2]
+    if len(dims) != 2:
+        raise ValueError(f"image_size must be (height, width), got {image_size!r}.")
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, int) or d < MIN_SIZE or d % OUTPUT_STRIDE:
+            raise ValueError(
+                f"image_size {dims} is not supported: height and width must be integers "
+                f">= {MIN_SIZE} and multiples of {OUTPUT_STRIDE} (the backbone's output "
+                "stride), e.g. (256, 256), (224, 224) or (256, 192). Resize or pad the "
+                "image to such a size.")
+    return dims
+
+
+@keras.utils.register_keras_serializable(package="PortraitGarden")
+class PortraitSegmenter(keras.Model):
+    """Person-vs-background segmentation network with the paper's two blocks.
+
+    A functional model (the graph is built in `__init__`), so
+    tensorflow-model-optimization can quantize and prune it. Input: float32
+    RGB images `[B, H, W, 3]` with values in [0, 255] (normalization is inside
+    the model). Outputs: a dict of logits (apply a sigmoid for probabilities),
+    all at input resolution `[B, H, W, 1]`:
+
+    - `"mask"`: the final person logits;
+    - `"side_p5"`, `"side_p4"`, `"side_p3"`: deep-supervision side outputs
+      (when `deep_supervision`);
+    - `"boundary"`: person-outline logits (when `boundary_enhancement`).
+
+    Args:
+      image_size: `(height, width)`, multiples of 32, >= 64. Defaults to
+        `(256, 256)`.
+      width_multiplier: float, backbone width (alpha). Defaults to 1.0.
+      decoder_filters: int, decoder width. Defaults to 64.
+      backbone: str, a key of `portrait_garden.backbones.BACKBONES`.
+        Defaults to `"mobilenet_v2"`.
+      deep_supervision: bool, side heads at three decoder depths.
+        Defaults to True.
+      categorical_attention: bool, cross-granularity categorical attention
+        (needs `deep_supervision`). Defaults to True.
+      boundary_enhancement: bool, cross-granularity boundary enhancement with
+        a boundary head. Defaults to True.
+      bn_momentum: float, batch-norm momentum. Defaults to 0.9.
+      name: str. Defaults to `"portrait_segmenter"`.
+
+    Example:
+    >>> model = PortraitSegmenter(image_size=(256, 256), width_multiplier=0.5)
+    >>> logits = model(tf.zeros([1, 256, 256, 3]))["mask"]   # [1, 256, 256, 1]
+    """
+
+    def __init__(
+        self,
+        image_size=(256, 256),
+        width_multiplier=1.0,
+        decoder_filters=64,
+        backbone="mobilenet_v2",
+        deep_supervision=True,
+        categorical_attention=True,
+        boundary_enhancement=True,
+        bn_momentum=BN_MOMENTUM,
+        name="portrait_segmenter",
+        **kwargs,
+    ):
+        height, width = check_image_size(image_size)
+        if backbone not in BACKBONES:
+            raise ValueError(f"Unknown backbone {backbone!r}; available: {sorted(BACKBONES)}.")
+        if int(decoder_filters) < 1:
+            raise ValueError(f"decoder_filters must be >= 1, got {decoder_filters}.")
+
+        images = keras.Input((height, width, 3), name="image")
+        x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="normalize")(images)
+        features = BACKBONES[backbone](x, width_multiplier, bn_momentum=bn_momentum)
+        low_res = segmentation_decoder(
+            features,
+            filters=int(decoder_filters),
+            deep_supervision=deep_supervision,
+            categorical_attention=categorical_attention,
+            boundary_enhancement_enabled=boundary_enhancement,
+            bn_momentum=bn_momentum,
+        )
+        outputs = {
+            key: keras.layers.UpSampling2D(
+                OUTPUT_STRIDES[key], interpolation="bilinear", name=key)(tensor)
+            for key, tensor in low_res.items()
+        }
+        super().__init__(inputs=images, outputs=outputs, name=name, **kwargs)
+
+        self.image_size = (height, width)
+        self.width_multiplier = width_multiplier
+        self.decoder_filters = int(decoder_filters)
+        self.backbone = backbone
+        self.deep_supervision = deep_supervision
+        self.categorical_attention = categorical_attention
+        self.boundary_enhancement = boundary_enhancement
+        self.bn_momentum = bn_momentum
+
+    def get_config(self):
+        return {
+            "image_size": list(self.image_size),
+            "width_multiplier": self.width_multiplier,
+            "decoder_filters": self.decoder_filters,
+            "backbone": self.backbone,
+            "deep_supervision": self.deep_supervision,
+            "categorical_attention": self.categorical_attention,
+            "boundary_enhancement": self.boundary_enhancement,
+            "bn_momentum": self.bn_momentum,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

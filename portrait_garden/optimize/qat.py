@@ -1,0 +1,66 @@
+"""Quantization-aware training: float model -> QAT model (Default8Bit scheme)."""
+
+import tensorflow_model_optimization as tfmot
+import tf_keras as keras
+
+from portrait_garden.layers.categorical_attention import CategoricalAttention
+from portrait_garden.layers.quantize_configs import OutputQuantizeConfig
+
+_qk = tfmot.quantization.keras
+
+# Layers the default 8-bit registry does not cover, and the config each gets.
+_CUSTOM_QUANTIZE_CONFIGS = {
+    CategoricalAttention: OutputQuantizeConfig,
+    keras.layers.Rescaling: OutputQuantizeConfig,
+}
+
+
+def quantize_scope():
+    """`tfmot` quantize scope that also knows the package's configs and layers.
+
+    Use it to `load_model` a saved QAT model, or around `quantize_apply` on a
+    model annotated by hand.
+    """
+    return _qk.quantize_scope({
+        "OutputQuantizeConfig": OutputQuantizeConfig,
+        "CategoricalAttention": CategoricalAttention,
+    })
+
+
+def annotate_for_quantization(model):
+    """Annotates every layer for QAT; the package's own layers with their configs.
+
+    Returns the annotated model (sharing weights with `model`), ready for
+    `tfmot.quantization.keras.quantize_apply` inside `quantize_scope()`.
+    """
+    def annotate(layer):
+        for cls, config_cls in _CUSTOM_QUANTIZE_CONFIGS.items():
+            if type(layer) is cls:
+                return _qk.quantize_annotate_layer(layer, config_cls())
+        return layer
+
+    annotated = keras.models.clone_model(model, clone_function=annotate)
+    return _qk.quantize_annotate_model(annotated)
+
+
+def quantize_model(model):
+    """Returns the QAT (fake-quantized, Default8Bit) version of a float model.
+
+    Batch norm is folded into the preceding convolutions; weights are
+    quantized per channel, activations per tensor. Train it a few epochs from
+    the float weights (STYLE.md, convention 8), then convert with
+    `portrait_garden.export.convert_to_tflite(..., quantization="int8")`.
+
+    Args:
+      model: a functional float `keras.Model` (e.g. `PortraitSegmenter`).
+
+    Returns:
+      A new functional `keras.Model` with the same inputs and outputs.
+
+    Example:
+    >>> qat = quantize_model(float_model)
+    >>> qat.compile(...); qat.fit(...)
+    """
+    annotated = annotate_for_quantization(model)
+    with quantize_scope():
+        return _qk.quantize_apply(annotated)

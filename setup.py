@@ -1,0 +1,36 @@
+"""portrait-garden: portrait instance segmentation for mobile devices (Keras / TFLite)."""
+
+import pathlib
+
+from setuptools import find_packages, setup
+
+HERE = pathlib.Path(__file__).parent
+
+setup(
+    name="portrait-garden",
+    version="0.1.0",
+    description="Portrait instance segmentation for phones: Keras 2 models, QAT/pruning "
+                "recipes and single-file TFLite export (Zhu et al., ICME 2019).",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["portrait_garden", "portrait_garden.*"]),
+    install_requires=[
+        "tensorflow==2.21.*",
+        "tf-keras==2.21.*",
+        "tensorflow-model-optimization>=0.8.1",
+        "tensorflow-datasets",
+        "numpy",
+        "matplotlib",
+        "pyyaml",
+        "pillow",
+        "ai-edge-litert",
+        "pycocotools",
+    ],
+    extras_require={
+        "test": ["pytest", "ruff", "scikit-image"],
+        "notebooks": ["jupyter", "nbclient", "nbformat", "ipykernel"],
+    },
+    entry_points={"console_scripts": ["portrait-garden=portrait_garden.cli:main"]},
+)

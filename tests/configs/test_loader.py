@@ -1,0 +1,77 @@
+import glob
+import os
+
+import pytest
+
+from portrait_garden.configs import (
+    ConfigError,
+    ExperimentConfig,
+    load_config,
+    save_config,
+)
+from tests.conftest import RECIPES_DIR
+
+
+def _write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+def test_base_inheritance_and_overrides(tmp_path):
+    base = _write(tmp_path / "base.yaml", "model:\n  width_multiplier: 0.75\n  "
+                                          "decoder_filters: 32\n")
+    child = _write(tmp_path / "child.yaml", "base: base.yaml\nmodel:\n  decoder_filters: 48\n")
+    config = load_config(child, ["model.image_size=[224, 160]", "loss.side_weight=0.2"])
+    assert config.model.width_multiplier == 0.75      # from base
+    assert config.model.decoder_filters == 48         # child wins
+    assert config.model.image_size == (224, 160)      # override, as a tuple
+    assert config.loss.side_weight == 0.2
+    assert config.model.categorical_attention is True  # schema default
+    assert os.path.basename(base) == "base.yaml"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model:\n  widht: 1.0\n", r"unknown key 'model\.widht'"),
+    ("modle:\n  width_multiplier: 1.0\n", "unknown key 'modle'"),
+    ("model:\n  decoder_filters: 3.5\n", "'model.decoder_filters' must be an integer"),
+    ("model:\n  categorical_attention: 1\n", "must be true or false"),
+    ("model:\n  image_size: [256]\n", "list of 2 values"),
+    ("model: 3\n", "'model' must be a mapping"),
+    ("- a\n- b\n", "must be a mapping of sections"),
+    ("model: [\n", "not valid YAML"),
+    ("base: missing.yaml\n", "Config file not found"),
+])
+def test_bad_configs_name_key_and_file(tmp_path, text, message):
+    path = _write(tmp_path / "bad.yaml", text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(path)
+    assert "bad.yaml" in str(info.value) or "missing.yaml" in str(info.value)
+
+
+def test_bad_overrides():
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        load_config(None, ["model.width_multiplier"])
+    with pytest.raises(ConfigError, match="unknown key 'model.nope'"):
+        load_config(None, ["model.nope=1"])
+
+
+def test_base_loop_is_detected(tmp_path):
+    _write(tmp_path / "a.yaml", "base: b.yaml\n")
+    _write(tmp_path / "b.yaml", "base: a.yaml\n")
+    with pytest.raises(ConfigError, match="loops"):
+        load_config(str(tmp_path / "a.yaml"))
+
+
+def test_resolved_config_round_trips_through_yaml(tmp_path):
+    config = load_config(None, ["model.width_multiplier=0.5"])
+    path = str(tmp_path / "resolved.yaml")
+    save_config(config, path)
+    assert load_config(path) == config
+    assert load_config(None) == ExperimentConfig()
+
+
+def test_every_recipe_loads():
+    recipes = sorted(glob.glob(os.path.join(RECIPES_DIR, "*.yaml")))
+    assert recipes, "no recipes found"
+    for recipe in recipes:
+        assert isinstance(load_config(recipe), ExperimentConfig), recipe
