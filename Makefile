@@ -15,7 +15,7 @@ $(STAMP): setup.py
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check portrait_garden tests setup.py
+	$(VENV)/bin/ruff check portrait_garden tests benchmarks setup.py
 
 test: lint
 	$(PY) -m pytest -q tests

@@ -21,6 +21,7 @@ setup(
         "tf-keras==2.21.*",
         "tensorflow-model-optimization>=0.8.1",
         "tensorflow-datasets",
+        "tensorboard",
         "numpy",
         "matplotlib",
         "pyyaml",

@@ -13,6 +13,7 @@ Example:
 from portrait_garden import (
     backbones,
     configs,
+    data,
     evaluate,
     export,
     heads,
@@ -32,6 +33,7 @@ __all__ = [
     "backbones",
     "build_segmenter",
     "configs",
+    "data",
     "evaluate",
     "export",
     "heads",

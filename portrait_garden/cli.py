@@ -56,6 +56,64 @@ def _demo(args):
     return 1
 
 
+def _dataset_counts(examples):
+    persons = [ex.num_instances for ex in examples]
+    return {
+        "images": len(examples),
+        "persons": int(sum(persons)),
+        "images_without_person": int(sum(p == 0 for p in persons)),
+        "images_with_2plus_persons": int(sum(p >= 2 for p in persons)),
+        "images_with_ignore_regions": int(sum((ex.labels == 255).any() for ex in examples)),
+    }
+
+
+def _data_inspect(args):
+    import numpy as np
+
+    from portrait_garden import data
+
+    path = data.resolve_dataset(args.dataset, args.data_dir)
+    examples, report = data.read_examples(path, args.split, data.DEFAULT_MAX_SIDE,
+                                          args.skip_bad)
+    print(report)
+    counts = _dataset_counts(examples)
+    for key, value in counts.items():
+        print(f"  {key:<28} {value}")
+    if args.composites:
+        cutouts = data.extract_cutouts(examples)
+        examples = data.make_composites(cutouts, examples, args.count, seed=args.seed)
+        comp = _dataset_counts(examples)
+        print(f"composites: {len(cutouts)} cut-outs, {comp['images']} composites, "
+              f"{comp['persons']} persons, {comp['images_with_2plus_persons']} with 2+ persons")
+    store = data.ExampleStore.from_examples(examples, data.DEFAULT_MAX_SIDE, report.source)
+    ds = data.build_dataset([store], (args.size, args.size), batch_size=args.count,
+                            training=not args.no_augment, seed=args.seed,
+                            targets=("boundary", "boxes"), drop_remainder=False)
+    batch = {k: v.numpy() for k, v in next(iter(ds)).items()}
+    samples = []
+    for i in range(len(batch["image"])):
+        sample = {k: v[i] for k, v in batch.items()}
+        sample["title"] = f"{int(sample['num_instances'])} person(s)"
+        samples.append(sample)
+    from portrait_garden.data.visualize import save_grid
+
+    mode = "letterboxed" if args.no_augment else "augmented"
+    save_grid(samples, args.out, title=f"{report.source}: {len(samples)} {mode} samples "
+              f"({args.size}x{args.size}); colour = person, white = boundary band")
+    print(f"wrote {args.out} ({len(samples)} samples, mean person fraction "
+          f"{float(np.mean(batch['mask'] > 0.5)):.2f})")
+    return 0
+
+
+def _train(args):
+    from portrait_garden.configs import load_config
+    from portrait_garden.train import train
+
+    config = load_config(args.recipe, args.set or ())
+    train(config, args.out, data_dir=args.data_dir, resume=args.resume)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="portrait-garden",
@@ -71,6 +129,36 @@ def build_parser():
     info.add_argument("--json", action="store_true", help="print JSON instead of a table")
     info.set_defaults(func=_info)
 
+    train = sub.add_parser("train", help="train a recipe (checkpoint every epoch, --resume)")
+    train.add_argument("--recipe", required=True, help="recipe YAML")
+    train.add_argument("--out", required=True, help="run folder, e.g. runs/portrait_seg")
+    train.add_argument("--data-dir", help="data root (default: $PORTRAIT_GARDEN_DATA or "
+                                          "../shared/data)")
+    train.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override a config value, e.g. --set train.epochs=5")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out")
+    train.set_defaults(func=_train)
+
+    data_cmd = sub.add_parser("data", help="look at datasets")
+    data_sub = data_cmd.add_subparsers(dest="data_command", required=True)
+    inspect = data_sub.add_parser(
+        "inspect", help="print per-set counts and render a grid of augmented samples")
+    inspect.add_argument("--dataset", required=True,
+                         help="dataset folder, or a set name under --data-dir (e.g. pfcn)")
+    inspect.add_argument("--data-dir", help="data root (default: $PORTRAIT_GARDEN_DATA or "
+                                            "../shared/data)")
+    inspect.add_argument("--split", help="split file of a folder set, e.g. val")
+    inspect.add_argument("--out", default="grid.png", help="output PNG (default grid.png)")
+    inspect.add_argument("--count", type=int, default=16, help="samples in the grid")
+    inspect.add_argument("--size", type=int, default=256, help="sample size in pixels")
+    inspect.add_argument("--seed", type=int, default=0)
+    inspect.add_argument("--composites", action="store_true",
+                         help="show multi-person composites made from this set")
+    inspect.add_argument("--no-augment", action="store_true", help="letterbox only")
+    inspect.add_argument("--skip-bad", action="store_true",
+                         help="skip and report unreadable files instead of failing")
+    inspect.set_defaults(func=_data_inspect)
+
     demo = sub.add_parser("demo", help="segment the sample photo with the shipped default model")
     demo.add_argument("--model", help="model folder (default: the shipped model)")
     demo.add_argument("--out", default="demo_output", help="output folder")
@@ -82,10 +170,11 @@ def main(argv=None):
     """Entry point of the `portrait-garden` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     from portrait_garden.configs import ConfigError
+    from portrait_garden.data import DataError
 
     try:
         return args.func(args)
-    except (ConfigError, FileNotFoundError, ValueError) as e:
+    except (ConfigError, DataError, FileNotFoundError, ValueError) as e:
         print(f"portrait-garden {args.command}: error: {e}", file=sys.stderr)
         return 2
 

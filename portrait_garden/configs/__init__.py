@@ -7,13 +7,23 @@ from portrait_garden.configs.loader import (
     parse_override,
     save_config,
 )
-from portrait_garden.configs.schema import ExperimentConfig, LossConfig, ModelConfig
+from portrait_garden.configs.schema import (
+    DataConfig,
+    DatasetConfig,
+    ExperimentConfig,
+    LossConfig,
+    ModelConfig,
+    TrainConfig,
+)
 
 __all__ = [
     "ConfigError",
+    "DataConfig",
+    "DatasetConfig",
     "ExperimentConfig",
     "LossConfig",
     "ModelConfig",
+    "TrainConfig",
     "config_to_dict",
     "load_config",
     "parse_override",

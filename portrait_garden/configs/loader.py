@@ -56,6 +56,12 @@ def _convert(value, type_, key, source):
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a mapping, got {value!r}.")
         return _build(type_, value, source, prefix=f"{key}.")
+    if origin in (tuple, typing.Tuple) and typing.get_args(type_)[-1] is Ellipsis:
+        item_type = typing.get_args(type_)[0]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where} must be a list, got {value!r}.")
+        return tuple(_convert(v, item_type, f"{key}[{i}]", source)
+                     for i, v in enumerate(value))
     if origin in (tuple, typing.Tuple):
         args = typing.get_args(type_)
         if not isinstance(value, (list, tuple)) or len(value) != len(args):

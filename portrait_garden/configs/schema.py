@@ -49,8 +49,67 @@ class LossConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class DatasetConfig:
+    """One dataset of a mixture.
+
+    Attributes:
+      path: a folder, or a set name under the data root (e.g. `pfcn`).
+      split: optional split file name of a folder set (e.g. `train`).
+      weight: sampling weight in the training mixture. Defaults to 1.0.
+    """
+
+    path: str = ""
+    split: str = ""
+    weight: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """Input pipeline.
+
+    Attributes:
+      train: datasets mixed for training.
+      val: datasets concatenated for validation.
+      max_side: longer side of the decoded-image cache. Defaults to 320.
+      augment: random augmentation during training. Defaults to True.
+      skip_bad: skip and report unreadable files. Defaults to False.
+    """
+
+    train: Tuple[DatasetConfig, ...] = ()
+    val: Tuple[DatasetConfig, ...] = ()
+    max_side: int = 320
+    augment: bool = True
+    skip_bad: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation.
+
+    Attributes:
+      batch_size: Defaults to 16.
+      epochs: Defaults to 10.
+      steps_per_epoch: optimizer steps per epoch. Defaults to 200.
+      learning_rate: peak learning rate (Adam). Defaults to 2e-3.
+      schedule: `"cosine"` (linear warm-up then cosine decay) or `"constant"`.
+      warmup_steps: Defaults to 200.
+      seed: Defaults to 0.
+    """
+
+    batch_size: int = 16
+    epochs: int = 10
+    steps_per_epoch: int = 200
+    learning_rate: float = 2e-3
+    schedule: str = "cosine"
+    warmup_steps: int = 200
+    seed: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
     """A whole experiment: one recipe YAML resolves to one of these."""
 
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     loss: LossConfig = dataclasses.field(default_factory=LossConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)

@@ -1,0 +1,161 @@
+"""Trainer: config -> data -> model -> `model.fit` with checkpoints, logs and resume."""
+
+import json
+import os
+import time
+
+import tf_keras as keras
+
+from portrait_garden.configs.loader import save_config
+from portrait_garden.data.augment import AugmentConfig
+from portrait_garden.data.pipeline import build_dataset, keras_pairs, load_store, resolve_dataset
+from portrait_garden.evaluate.metrics import PersonIoU
+from portrait_garden.losses.segmentation import build_losses
+from portrait_garden.models.builder import build_segmenter
+
+BEST_MODEL = "best.keras"
+LAST_MODEL = "last.keras"
+BACKUP_DIR = "backup"
+
+
+def monitor_name(model):
+    """Keras' name of the validation person IoU (no output prefix for one output)."""
+    return "val_person_iou" if len(model.output_names) == 1 else "val_mask_person_iou"
+
+
+class RunExistsError(ValueError):
+    """The output folder already holds a run and `resume` was not asked for."""
+
+
+def learning_rate_schedule(train):
+    """Adam learning rate of a `TrainConfig`: warm-up + cosine decay, or constant."""
+    total = train.epochs * train.steps_per_epoch
+    if train.schedule == "constant":
+        return train.learning_rate
+    if train.schedule == "cosine":
+        warmup = min(train.warmup_steps, max(total - 1, 0))
+        return keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=train.learning_rate * 0.01 if warmup else train.learning_rate,
+            decay_steps=max(total - warmup, 1), alpha=0.01,
+            warmup_target=train.learning_rate if warmup else None, warmup_steps=warmup)
+    raise ValueError(f"train.schedule must be 'cosine' or 'constant', got {train.schedule!r}.")
+
+
+def load_stores(datasets, data_dir, max_side, skip_bad, log=print):
+    """Reads and packs every dataset of a list of `DatasetConfig`s."""
+    stores, weights = [], []
+    for spec in datasets:
+        path = resolve_dataset(spec.path, data_dir)
+        store, report = load_store(path, spec.split or None, max_side, skip_bad)
+        log(str(report))
+        stores.append(store)
+        weights.append(spec.weight)
+    return stores, weights
+
+
+class JsonMetricLog(keras.callbacks.Callback):
+    """Appends each epoch's metrics (and wall time) to a JSON list, atomically."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+        self.start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        history = []
+        if os.path.exists(self.path):
+            with open(self.path, encoding="utf-8") as f:
+                history = [h for h in json.load(f) if h["epoch"] < epoch + 1]
+        entry = {"epoch": epoch + 1, "seconds": round(time.time() - self.start, 1)}
+        entry.update({k: float(v) for k, v in (logs or {}).items()})
+        history.append(entry)
+        tmp = f"{self.path}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(history, f, indent=1)
+        os.replace(tmp, self.path)
+
+
+def compile_segmenter(model, config):
+    """Compiles a segmenter with the recipe's losses, Adam and the person-IoU metric."""
+    loss = config.loss
+    losses, weights = build_losses(model.output.keys(), loss.ce_weight, loss.dice_weight,
+                                   loss.side_weight, loss.boundary_weight, loss.boundary_width)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate_schedule(config.train)),
+                  loss=losses, loss_weights=weights, metrics={"mask": [PersonIoU()]})
+    return model
+
+
+def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None, log=print):
+    """Trains a recipe's model; every epoch is checkpointed so a killed run resumes.
+
+    Writes to `out_dir`: `config.yaml` (resolved config), `backup/` (weights,
+    optimizer and epoch, for `resume`), `last.keras`, `best.keras` (best
+    validation person IoU), `metrics.csv`, `metrics.json`, `tensorboard/`.
+
+    Args:
+      config: `ExperimentConfig` with `data.train` (and ideally `data.val`).
+      out_dir: str, run folder.
+      data_dir: str, root for dataset names (default `$PORTRAIT_GARDEN_DATA`
+        or `../shared/data`).
+      resume: bool, continue the run in `out_dir` from its last epoch.
+      verbose: Keras verbosity; default: progress bar on a terminal, one line
+        per epoch otherwise.
+      model: optional prebuilt model (e.g. a QAT or pruning model); default
+        `build_segmenter(config)`.
+      log: callable for messages. Defaults to `print`.
+
+    Returns:
+      The `keras.callbacks.History`.
+
+    Raises:
+      RunExistsError: `out_dir` has a run and `resume` is False.
+      ValueError: no training data in the config.
+    """
+    if not config.data.train:
+        raise ValueError("The recipe has no data.train datasets; add at least one, e.g. "
+                         "data: {train: [{path: pfcn, split: train}]}.")
+    backup = os.path.join(out_dir, BACKUP_DIR)
+    if os.path.exists(backup) and not resume:
+        raise RunExistsError(f"{out_dir} already holds a run (found {backup}). Pass --resume "
+                             "to continue it, or choose a new --out folder.")
+    if resume and not os.path.exists(backup):
+        log(f"No checkpoint in {backup}: starting a new run.")
+    os.makedirs(out_dir, exist_ok=True)
+    save_config(config, os.path.join(out_dir, "config.yaml"))
+    keras.utils.set_random_seed(config.train.seed)
+
+    data = config.data
+    size = tuple(config.model.image_size)
+    train_stores, weights = load_stores(data.train, data_dir, data.max_side, data.skip_bad, log)
+    augment = AugmentConfig() if data.augment else AugmentConfig(
+        scale=(1.0, 1.0), rotation_degrees=0.0, translate=0.0, flip=0.0, brightness=0.0,
+        contrast=(1.0, 1.0), saturation=(1.0, 1.0), hue=0.0, illumination=0.0,
+        blur_probability=0.0, noise_probability=0.0)
+    model = model if model is not None else build_segmenter(config)
+    compile_segmenter(model, config)
+    train_ds = keras_pairs(build_dataset(train_stores, size, config.train.batch_size, True,
+                                         weights, config.train.seed, augment),
+                           model.output.keys())
+    val_ds = None
+    if data.val:
+        val_stores, _ = load_stores(data.val, data_dir, data.max_side, data.skip_bad, log)
+        val_ds = keras_pairs(build_dataset(val_stores, size, config.train.batch_size, False),
+                             model.output.keys())
+
+    callbacks = [
+        keras.callbacks.BackupAndRestore(backup, save_freq="epoch", delete_checkpoint=False),
+        keras.callbacks.ModelCheckpoint(os.path.join(out_dir, LAST_MODEL)),
+        keras.callbacks.CSVLogger(os.path.join(out_dir, "metrics.csv"), append=True),
+        JsonMetricLog(os.path.join(out_dir, "metrics.json")),
+        keras.callbacks.TensorBoard(os.path.join(out_dir, "tensorboard"), write_graph=False,
+                                    profile_batch=0),
+    ]
+    if val_ds is not None:
+        callbacks.append(keras.callbacks.ModelCheckpoint(
+            os.path.join(out_dir, BEST_MODEL), monitor=monitor_name(model), mode="max",
+            save_best_only=True))
+    if verbose is None:
+        verbose = 1 if os.isatty(1) else 2
+    return model.fit(train_ds, epochs=config.train.epochs,
+                     steps_per_epoch=config.train.steps_per_epoch, validation_data=val_ds,
+                     callbacks=callbacks, verbose=verbose)

@@ -1,0 +1,200 @@
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from portrait_garden.data import (
+    IGNORE,
+    AugmentConfig,
+    Example,
+    ExampleStore,
+    apply_warp,
+    build_dataset,
+    centernet_targets,
+    composite_example,
+    extract_cutouts,
+    instance_boxes,
+    make_composites,
+    read_examples,
+    resolve_dataset,
+    warp_matrix,
+)
+from portrait_garden.data.augment import photometric
+from tests.data.conftest import write_portrait_folder
+
+
+def _marked_image(h=60, w=80):
+    """An image whose red channel is 255 exactly on the mask, so alignment is checkable."""
+    image = np.zeros((h, w, 3), np.float32)
+    labels = np.zeros((h, w), np.uint8)
+    labels[10:40, 20:50] = 1
+    labels[35:55, 45:70] = 2
+    image[..., 0] = np.where(labels > 0, 255.0, 0.0)
+    return image, labels
+
+
+@pytest.mark.parametrize("scale, angle, flip, shift", [
+    (1.0, 0.0, False, (0.0, 0.0)),
+    (1.3, 0.4, False, (10.0, -5.0)),
+    (0.8, -0.5, True, (0.0, 20.0)),
+    (1.0, math.pi / 2, True, (-15.0, 0.0)),
+])
+def test_every_warp_keeps_image_and_mask_aligned(scale, angle, flip, shift):
+    image, labels = _marked_image()
+    matrix = warp_matrix((60, 80), (64, 64), scale, angle, flip, shift)
+    warped, warped_labels = apply_warp(tf.constant(image), tf.constant(labels), matrix, (64, 64))
+    red, lab = warped.numpy()[..., 0], warped_labels.numpy()
+    inside = lab > 0
+    assert inside.sum() > 50
+    # Interior of the mask is red, far outside is not (bilinear edges aside).
+    assert np.mean(red[inside] > 127) > 0.9
+    assert np.mean(red[~inside] < 128) > 0.97
+
+
+def test_letterbox_fits_the_whole_image():
+    image, labels = _marked_image()
+    _, lab = apply_warp(tf.constant(image), tf.constant(labels),
+                        warp_matrix((60, 80), (60, 60)), (60, 60))
+    # 80 wide -> 60 wide: scale 0.75, both persons fully inside.
+    assert set(np.unique(lab.numpy())) == {0, 1, 2}
+    np.testing.assert_allclose((lab.numpy() > 0).sum(), (labels > 0).sum() * 0.75 ** 2,
+                               rtol=0.1)
+
+
+def test_flip_mirrors():
+    image, labels = _marked_image(64, 64)
+    _, lab = apply_warp(tf.constant(image), tf.constant(labels),
+                        warp_matrix((64, 64), (64, 64), flip=True), (64, 64))
+    np.testing.assert_array_equal(lab.numpy(), labels[:, ::-1])
+
+
+def test_photometric_changes_colour_but_stays_in_range():
+    image = tf.fill([32, 32, 3], 128.0)
+    out = photometric(image, tf.constant([1, 2], tf.int64), AugmentConfig(
+        blur_probability=1.0, noise_probability=1.0)).numpy()
+    assert out.min() >= 0 and out.max() <= 255 and np.abs(out - 128).max() > 1
+
+
+def test_instance_boxes_from_labels():
+    labels = np.zeros((10, 20), np.uint8)
+    labels[2:5, 4:10] = 1
+    labels[6:10, 0:3] = 3
+    boxes, valid = instance_boxes(tf.constant(labels), max_instances=4)
+    assert valid.numpy().tolist() == [True, False, True, False]
+    np.testing.assert_allclose(boxes.numpy()[0], [0.2, 0.2, 0.5, 0.5])
+    np.testing.assert_allclose(boxes.numpy()[2], [0.6, 0.0, 1.0, 0.15])
+    assert not boxes.numpy()[1].any()
+
+
+def test_centernet_targets_peak_at_box_centres():
+    boxes = tf.constant([[0.0, 0.0, 0.5, 0.5], [0.5, 0.5, 1.0, 1.0]])
+    t = centernet_targets(boxes, tf.constant([True, True]), (64, 64), stride=4)
+    heat = t["heatmap"].numpy()[..., 0]
+    assert heat.shape == (16, 16)
+    assert heat[4, 4] == pytest.approx(1.0) and heat[12, 12] == pytest.approx(1.0)
+    assert t["size_mask"].numpy().sum() == 2
+    np.testing.assert_allclose(t["size"].numpy()[4, 4], [0.5, 0.5])
+
+
+def _store(tmp_path, n=6):
+    write_portrait_folder(tmp_path / "set", n=n, size=(60, 80))
+    examples, _ = read_examples(str(tmp_path / "set"))
+    return ExampleStore.from_examples(examples, 80, "set")
+
+
+def test_batches_have_documented_shapes_and_values(tmp_path):
+    ds = build_dataset([_store(tmp_path)], (64, 64), batch_size=3,
+                       targets=("boundary", "boxes", "centernet"))
+    b = next(iter(ds))
+    assert b["image"].shape == (3, 64, 64, 3) and b["image"].dtype == tf.float32
+    assert b["mask"].shape == (3, 64, 64, 1) and b["labels"].dtype == tf.uint8
+    assert b["boundary"].shape == (3, 64, 64, 1) and b["boxes"].shape == (3, 32, 4)
+    assert b["heatmap"].shape == (3, 16, 16, 1)
+    assert 0 <= float(tf.reduce_min(b["image"])) and float(tf.reduce_max(b["image"])) <= 255
+    assert set(np.unique(b["mask"].numpy())) <= {0.0, 1.0}
+    # The mask is where the bright "person" is, after augmentation too.
+    bright = b["image"].numpy().mean(-1) > 150
+    person = b["mask"].numpy()[..., 0] > 0.5
+    assert (bright & person).sum() / max(person.sum(), 1) > 0.8
+
+
+def test_stream_is_deterministic_for_a_seed(tmp_path):
+    store = _store(tmp_path)
+    a = next(iter(build_dataset([store], (64, 64), 4, seed=3)))["image"].numpy()
+    b = next(iter(build_dataset([store], (64, 64), 4, seed=3)))["image"].numpy()
+    c = next(iter(build_dataset([store], (64, 64), 4, seed=4)))["image"].numpy()
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - c).max() > 0
+
+
+def test_evaluation_stream_is_one_ordered_pass(tmp_path):
+    store = _store(tmp_path, n=5)
+    batches = list(build_dataset([store, store], (64, 64), 4, training=False))
+    assert sum(len(b["image"]) for b in batches) == 10
+
+
+def test_mixture_weights_are_respected(tmp_path):
+    a = _store(tmp_path / "a")
+    empty = ExampleStore.from_examples(
+        [Example("e", np.zeros((60, 80, 3), np.uint8), np.zeros((60, 80), np.uint8))], 80)
+    ds = build_dataset([a, empty], (32, 32), 50, weights=[0.8, 0.2], seed=0)
+    person_fraction = np.mean([m.any() for m in next(iter(ds))["mask"].numpy() > 0.5])
+    assert 0.6 < person_fraction < 0.97
+
+
+def test_ignore_label_becomes_minus_one(tmp_path):
+    labels = np.zeros((32, 32), np.uint8)
+    labels[:8] = IGNORE
+    store = ExampleStore.from_examples([Example("x", np.zeros((32, 32, 3), np.uint8), labels)],
+                                       32)
+    mask = next(iter(build_dataset([store], (32, 32), 1, training=False)))["mask"].numpy()
+    assert mask[0, :8].min() == -1.0 and mask[0, 8:].max() == 0.0
+
+
+def test_composites_overlap_and_have_exact_instance_masks():
+    rng = np.random.default_rng(0)
+    person = np.zeros((40, 20), np.uint8)
+    person[5:40, 3:17] = 1
+    source = Example("p", np.full((40, 20, 3), 200, np.uint8), person)
+    cutouts = extract_cutouts([source], min_pixels=10)
+    assert len(cutouts) == 1 and cutouts[0][2]  # touches the bottom border
+    background = np.zeros((64, 96, 3), np.uint8)
+    overlapping = 0
+    for _ in range(20):
+        ex = composite_example(background, cutouts, rng, num_persons=(2, 3))
+        ids = [i for i in np.unique(ex.labels) if i not in (0, IGNORE)]
+        assert ids == list(range(1, len(ids) + 1))  # renumbered, no empty ids
+        # Every instance pixel was pasted (bright), every bright pixel is an instance.
+        assert ((ex.image[..., 0] == 200) == (ex.labels > 0)).all()
+        boxes, valid = instance_boxes(tf.constant(ex.labels), 8)
+        b = boxes.numpy()[valid.numpy()]
+        for i in range(len(b)):
+            for j in range(i + 1, len(b)):
+                if min(b[i, 3], b[j, 3]) > max(b[i, 1], b[j, 1]) and \
+                        min(b[i, 2], b[j, 2]) > max(b[i, 0], b[j, 0]):
+                    overlapping += 1
+    assert overlapping >= 5
+
+
+def test_composites_are_deterministic():
+    person = np.ones((30, 10), np.uint8)
+    cutouts = extract_cutouts([Example("p", np.full((30, 10, 3), 99, np.uint8), person)], 10)
+    bgs = [np.zeros((50, 50, 3), np.uint8)]
+    a = make_composites(cutouts, bgs, 3, seed=7)
+    b = make_composites(cutouts, bgs, 3, seed=7)
+    assert all((x.labels == y.labels).all() for x, y in zip(a, b))
+    with pytest.raises(ValueError, match="cut-out"):
+        make_composites([], bgs, 1)
+
+
+def test_resolve_dataset_by_name(tmp_path):
+    (tmp_path / "portraits" / "mine").mkdir(parents=True)
+    assert resolve_dataset("mine", str(tmp_path)).endswith("mine")
+    with pytest.raises(ValueError, match="known sets: \\['mine'\\]"):
+        resolve_dataset("nope", str(tmp_path))
+
+
+def test_unknown_targets_rejected(tmp_path):
+    with pytest.raises(ValueError, match="Unknown targets"):
+        build_dataset([_store(tmp_path)], targets=("mask", "depth"))

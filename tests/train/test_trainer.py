@@ -1,0 +1,83 @@
+import json
+import os
+
+import pytest
+
+import portrait_garden as pg
+from portrait_garden.configs import load_config
+from portrait_garden.train import RunExistsError, learning_rate_schedule, train
+from tests.conftest import RECIPES_DIR
+from tests.data.conftest import write_portrait_folder
+
+TINY_OVERRIDES = [
+    "model.image_size=[64, 64]", "model.width_multiplier=0.35", "model.decoder_filters=8",
+    "train.batch_size=2", "train.steps_per_epoch=2", "train.warmup_steps=1",
+]
+
+
+def _tiny_config(tmp_path, epochs=2, recipe="portrait_seg_mbv2_256.yaml", extra=()):
+    folder = tmp_path / "set"
+    if not folder.exists():
+        write_portrait_folder(folder, n=4, size=(48, 64))
+    overrides = TINY_OVERRIDES + [
+        f"data.train=[{{path: {folder}, split: train}}]",
+        f"data.val=[{{path: {folder}, split: val}}]",
+        f"train.epochs={epochs}", *extra]
+    return load_config(os.path.join(RECIPES_DIR, recipe), overrides)
+
+
+def _epochs_logged(out):
+    with open(os.path.join(out, "metrics.json")) as f:
+        return [entry["epoch"] for entry in json.load(f)]
+
+
+def test_train_writes_checkpoints_logs_and_config(tmp_path):
+    out = str(tmp_path / "run")
+    history = train(_tiny_config(tmp_path), out, verbose=0, log=lambda *_: None)
+    assert len(history.history["loss"]) == 2
+    for name in ("config.yaml", "best.keras", "last.keras", "metrics.csv", "metrics.json",
+                 "backup"):
+        assert os.path.exists(os.path.join(out, name)), name
+    assert _epochs_logged(out) == [1, 2]
+    assert "val_mask_person_iou" in history.history
+    assert load_config(os.path.join(out, "config.yaml")) == _tiny_config(tmp_path)
+    assert isinstance(pg.load_model(os.path.join(out, "best.keras")), pg.PortraitSegmenter)
+
+
+def test_resume_continues_at_the_saved_epoch(tmp_path):
+    out = str(tmp_path / "run")
+    train(_tiny_config(tmp_path, epochs=2), out, verbose=0, log=lambda *_: None)
+    with pytest.raises(RunExistsError, match="--resume"):
+        train(_tiny_config(tmp_path, epochs=3), out, verbose=0, log=lambda *_: None)
+    history = train(_tiny_config(tmp_path, epochs=3), out, resume=True, verbose=0,
+                    log=lambda *_: None)
+    assert len(history.history["loss"]) == 1        # only epoch 3 ran
+    assert _epochs_logged(out) == [1, 2, 3]
+    model = pg.load_model(os.path.join(out, "last.keras"), compile=True)
+    assert int(model.optimizer.iterations) == 3 * 2  # optimizer state carried over
+
+
+def test_best_checkpoint_for_a_single_output_model(tmp_path):
+    out = str(tmp_path / "plain")
+    config = _tiny_config(tmp_path, epochs=1, recipe="ablation_plain_mbv2_050_224.yaml")
+    history = train(config, out, verbose=0, log=lambda *_: None)
+    assert "val_person_iou" in history.history
+    assert os.path.exists(os.path.join(out, "best.keras"))
+
+
+def test_no_training_data_is_a_clear_error(tmp_path):
+    config = load_config(None, TINY_OVERRIDES)
+    with pytest.raises(ValueError, match="no data.train"):
+        train(config, str(tmp_path / "run"), verbose=0)
+
+
+def test_learning_rate_schedules():
+    config = load_config(None, ["train.epochs=2", "train.steps_per_epoch=10",
+                                "train.warmup_steps=5", "train.learning_rate=0.01"])
+    schedule = learning_rate_schedule(config.train)
+    assert float(schedule(0)) < float(schedule(5)) == pytest.approx(0.01)
+    assert float(schedule(19)) < 0.002
+    constant = load_config(None, ["train.schedule=constant"]).train
+    assert learning_rate_schedule(constant) == constant.learning_rate
+    with pytest.raises(ValueError, match="schedule"):
+        learning_rate_schedule(load_config(None, ["train.schedule=step"]).train)
