@@ -22,6 +22,7 @@ setup(
         "tensorflow-model-optimization>=0.8.1",
         "tensorflow-datasets",
         "tensorboard",
+        "importlib_resources",  # tensorflow-datasets imports it without declaring it
         "numpy",
         "matplotlib",
         "pyyaml",

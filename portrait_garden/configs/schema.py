@@ -17,6 +17,7 @@ class ModelConfig:
       categorical_attention: cross-granularity categorical attention. Defaults to True.
       boundary_enhancement: cross-granularity boundary enhancement. Defaults to True.
       bn_momentum: batch-norm momentum. Defaults to 0.9.
+      detector: add the CenterNet person detector head. Defaults to False.
     """
 
     backbone: str = "mobilenet_v2"
@@ -27,6 +28,7 @@ class ModelConfig:
     categorical_attention: bool = True
     boundary_enhancement: bool = True
     bn_momentum: float = 0.9
+    detector: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +41,8 @@ class LossConfig:
       side_weight: weight of each deep-supervision side loss. Defaults to 0.4.
       boundary_weight: weight of the boundary loss. Defaults to 1.0.
       boundary_width: half-width in pixels of the boundary band. Defaults to 3.
+      heatmap_weight: weight of the detector's centre-heatmap focal loss. Defaults to 1.0.
+      size_weight: weight of the detector's box-size L1 loss. Defaults to 5.0.
     """
 
     ce_weight: float = 1.0
@@ -46,6 +50,8 @@ class LossConfig:
     side_weight: float = 0.4
     boundary_weight: float = 1.0
     boundary_width: int = 3
+    heatmap_weight: float = 1.0
+    size_weight: float = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +79,9 @@ class DataConfig:
       max_side: longer side of the decoded-image cache. Defaults to 320.
       augment: random augmentation during training. Defaults to True.
       skip_bad: skip and report unreadable files. Defaults to False.
+      composites: number of multi-person copy-paste composites made from the
+        training sets' person cut-outs and images (seeded). Defaults to 0.
+      composite_weight: sampling weight of the composites. Defaults to 1.0.
     """
 
     train: Tuple[DatasetConfig, ...] = ()
@@ -80,6 +89,8 @@ class DataConfig:
     max_side: int = 320
     augment: bool = True
     skip_bad: bool = False
+    composites: int = 0
+    composite_weight: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +105,9 @@ class TrainConfig:
       schedule: `"cosine"` (linear warm-up then cosine decay) or `"constant"`.
       warmup_steps: Defaults to 200.
       seed: Defaults to 0.
+      init_from: optional path of a saved model (`.keras`) whose layers with
+        the same name and weight shapes initialize this model (e.g. a
+        segmenter's backbone and decoder for an instance model). Defaults to "".
     """
 
     batch_size: int = 16
@@ -103,6 +117,7 @@ class TrainConfig:
     schedule: str = "cosine"
     warmup_steps: int = 200
     seed: int = 0
+    init_from: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -183,10 +183,20 @@ def build_dataset(stores, image_size=(256, 256), batch_size=8, training=True, we
 
 
 def keras_pairs(dataset, output_names):
-    """Maps pipeline dicts to `(image, {output: mask})` pairs for `model.fit`."""
+    """Maps pipeline dicts to `(image, targets)` pairs for `model.fit`.
+
+    Segmentation outputs get the person mask; detector outputs get the
+    CenterNet targets (build the dataset with `targets=("centernet",)`).
+    """
+    from portrait_garden.losses.segmentation import targets_for_outputs
+
     names = list(output_names)
-    return dataset.map(lambda s: (s["image"], {n: s["mask"] for n in names}),
-                       num_parallel_calls=tf.data.AUTOTUNE)
+
+    def pair(s):
+        detector = {k: s[k] for k in ("heatmap", "size", "size_mask") if k in s} or None
+        return s["image"], targets_for_outputs(s["mask"], names, detector)
+
+    return dataset.map(pair, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 @dataclasses.dataclass(frozen=True)

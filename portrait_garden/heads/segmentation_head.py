@@ -49,7 +49,9 @@ def segmentation_decoder(
     Returns:
       dict with `"mask"` (logits `[B, H/4, W/4, 1]`), `"side_p5"`, `"side_p4"`,
       `"side_p3"` (logits at their level's stride, when `deep_supervision`) and
-      `"boundary"` (logits at stride 4, when boundary enhancement is on).
+      `"boundary"` (logits at stride 4, when boundary enhancement is on), and
+      `"features"`: the fused stride-4 features `[B, H/4, W/4, D]` the mask
+      head reads (for the detector head and the affinity grouping).
     """
     if categorical_attention and not deep_supervision:
         raise ValueError(
@@ -108,4 +110,5 @@ def segmentation_decoder(
     if boundary_logits is not None:
         outputs["boundary"] = boundary_logits
     outputs["mask"] = keras.layers.Conv2D(1, 1, name="mask_logits")(fused)
+    outputs["features"] = fused
     return outputs

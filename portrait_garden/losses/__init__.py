@@ -1,6 +1,8 @@
-"""Deep supervision, boundary (and, later, detection) losses."""
+"""Deep supervision, boundary and detection losses."""
 
+from portrait_garden.losses.detection import BoxSizeLoss, CenterHeatmapLoss
 from portrait_garden.losses.segmentation import (
+    DETECTOR_OUTPUTS,
     IGNORE_LABEL,
     BoundaryLoss,
     SegmentationLoss,
@@ -10,8 +12,11 @@ from portrait_garden.losses.segmentation import (
 )
 
 __all__ = [
+    "DETECTOR_OUTPUTS",
     "IGNORE_LABEL",
     "BoundaryLoss",
+    "BoxSizeLoss",
+    "CenterHeatmapLoss",
     "SegmentationLoss",
     "bce_dice",
     "build_losses",

@@ -7,6 +7,7 @@ Targets are float masks `[B, H, W, 1]`: 1 = person, 0 = background and
 import tensorflow as tf
 import tf_keras as keras
 
+from portrait_garden.losses.detection import BoxSizeLoss, CenterHeatmapLoss
 from portrait_garden.ops.boundary import boundary_band
 
 IGNORE_LABEL = -1.0
@@ -108,7 +109,7 @@ class BoundaryLoss(keras.losses.Loss):
 
 
 def build_losses(output_names, ce_weight=1.0, dice_weight=1.0, side_weight=0.4,
-                 boundary_weight=1.0, boundary_width=3):
+                 boundary_weight=1.0, boundary_width=3, heatmap_weight=1.0, size_weight=5.0):
     """Losses and loss weights for `model.compile`, keyed like the model's outputs.
 
     Args:
@@ -119,6 +120,8 @@ def build_losses(output_names, ce_weight=1.0, dice_weight=1.0, side_weight=0.4,
         Defaults to 0.4.
       boundary_weight: float, weight of the boundary loss. Defaults to 1.0.
       boundary_width: int, half-width of the boundary band. Defaults to 3.
+      heatmap_weight: float, weight of the detector heatmap loss. Defaults to 1.0.
+      size_weight: float, weight of the detector box-size loss. Defaults to 5.0.
 
     Returns:
       `(losses, loss_weights)`, two dicts keyed by output name.
@@ -136,11 +139,33 @@ def build_losses(output_names, ce_weight=1.0, dice_weight=1.0, side_weight=0.4,
         elif name == "boundary":
             losses[name] = BoundaryLoss(boundary_width, name="boundary_loss")
             weights[name] = boundary_weight
+        elif name == "center_heatmap":
+            losses[name], weights[name] = CenterHeatmapLoss(), heatmap_weight
+        elif name == "box_size":
+            losses[name], weights[name] = BoxSizeLoss(), size_weight
         else:
             raise ValueError(f"No loss is defined for model output {name!r}.")
     return losses, weights
 
 
-def targets_for_outputs(mask, output_names):
-    """Replicates a person mask `[B, H, W, 1]` as the target of every output."""
-    return {name: mask for name in output_names}
+DETECTOR_OUTPUTS = ("center_heatmap", "box_size")
+
+
+def targets_for_outputs(mask, output_names, detector_targets=None):
+    """The target of every output: the person mask `[B, H, W, 1]` for the
+    segmentation outputs; for the detector outputs, `detector_targets` (a dict
+    with `heatmap`, `size`, `size_mask` from the data pipeline)."""
+    targets = {}
+    for name in output_names:
+        if name in DETECTOR_OUTPUTS:
+            if detector_targets is None:
+                raise ValueError(f"Output {name!r} needs detector targets (heatmap, size, "
+                                 "size_mask); build the dataset with targets=('centernet',).")
+            if name == "center_heatmap":
+                targets[name] = detector_targets["heatmap"]
+            else:
+                targets[name] = tf.concat([detector_targets["size"],
+                                           detector_targets["size_mask"]], axis=-1)
+        else:
+            targets[name] = mask
+    return targets

@@ -3,6 +3,7 @@
 import tf_keras as keras
 
 from portrait_garden.backbones import BACKBONES, OUTPUT_STRIDE
+from portrait_garden.heads.detector_head import person_detector_head
 from portrait_garden.heads.segmentation_head import LEVEL_STRIDES, segmentation_decoder
 from portrait_garden.layers.blocks import BN_MOMENTUM
 
@@ -57,6 +58,10 @@ class PortraitSegmenter(keras.Model):
       (when `deep_supervision`);
     - `"boundary"`: person-outline logits (when `boundary_enhancement`).
 
+    With `detector=True` it also has the person detector outputs, at stride 4:
+    `"center_heatmap"` logits `[B, H/4, W/4, 1]` and `"box_size"`
+    `[B, H/4, W/4, 2]` (see `portrait_garden.heads.person_detector_head`).
+
     Args:
       image_size: `(height, width)`, multiples of 32, >= 64. Defaults to
         `(256, 256)`.
@@ -71,6 +76,8 @@ class PortraitSegmenter(keras.Model):
       boundary_enhancement: bool, cross-granularity boundary enhancement with
         a boundary head. Defaults to True.
       bn_momentum: float, batch-norm momentum. Defaults to 0.9.
+      detector: bool, add the CenterNet person detector head on the shared
+        stride-4 decoder features. Defaults to False.
       name: str. Defaults to `"portrait_segmenter"`.
 
     Example:
@@ -88,6 +95,7 @@ class PortraitSegmenter(keras.Model):
         categorical_attention=True,
         boundary_enhancement=True,
         bn_momentum=BN_MOMENTUM,
+        detector=False,
         name="portrait_segmenter",
         **kwargs,
     ):
@@ -108,11 +116,15 @@ class PortraitSegmenter(keras.Model):
             boundary_enhancement_enabled=boundary_enhancement,
             bn_momentum=bn_momentum,
         )
+        decoder_features = low_res.pop("features")
         outputs = {
             key: keras.layers.UpSampling2D(
                 OUTPUT_STRIDES[key], interpolation="bilinear", name=key)(tensor)
             for key, tensor in low_res.items()
         }
+        if detector:
+            outputs.update(person_detector_head(decoder_features, int(decoder_filters),
+                                                bn_momentum=bn_momentum))
         super().__init__(inputs=images, outputs=outputs, name=name, **kwargs)
 
         self.image_size = (height, width)
@@ -123,6 +135,7 @@ class PortraitSegmenter(keras.Model):
         self.categorical_attention = categorical_attention
         self.boundary_enhancement = boundary_enhancement
         self.bn_momentum = bn_momentum
+        self.detector = detector
 
     def get_config(self):
         return {
@@ -134,6 +147,7 @@ class PortraitSegmenter(keras.Model):
             "categorical_attention": self.categorical_attention,
             "boundary_enhancement": self.boundary_enhancement,
             "bn_momentum": self.bn_momentum,
+            "detector": self.detector,
             "name": self.name,
         }
 

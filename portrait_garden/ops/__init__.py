@@ -1,5 +1,18 @@
-"""Pure TF ops (boundary targets; later superpixels, box decoding, affinity grouping)."""
+"""Pure TF ops: boundary targets, superpixels, detector decoding, affinity grouping."""
 
+from portrait_garden.ops.affinity import GROUPINGS, box_masks, group_instances
 from portrait_garden.ops.boundary import boundary_band
+from portrait_garden.ops.detection import box_iou_matrix, decode_centers
+from portrait_garden.ops.superpixels import cell_sums, rgb_to_lab, slic
 
-__all__ = ["boundary_band"]
+__all__ = [
+    "GROUPINGS",
+    "boundary_band",
+    "box_iou_matrix",
+    "box_masks",
+    "cell_sums",
+    "decode_centers",
+    "group_instances",
+    "rgb_to_lab",
+    "slic",
+]

@@ -8,6 +8,9 @@ import tf_keras as keras
 
 from portrait_garden.configs.loader import save_config
 from portrait_garden.data.augment import AugmentConfig
+from portrait_garden.data.composite import extract_cutouts, make_composites
+from portrait_garden.data.readers import Example
+from portrait_garden.data.store import ExampleStore
 from portrait_garden.data.pipeline import build_dataset, keras_pairs, load_store, resolve_dataset
 from portrait_garden.evaluate.metrics import PersonIoU
 from portrait_garden.losses.segmentation import build_losses
@@ -53,6 +56,15 @@ def load_stores(datasets, data_dir, max_side, skip_bad, log=print):
     return stores, weights
 
 
+def composite_store(stores, count, max_side, seed=0):
+    """A store of `count` multi-person composites made from the stores' persons and images."""
+    examples = [Example(store.ids[i], *store.example(i), store.source)
+                for store in stores for i in range(len(store))]
+    cutouts = extract_cutouts(examples)
+    composites = make_composites(cutouts, examples, count, seed=seed)
+    return ExampleStore.from_examples(composites, max_side, "composites")
+
+
 class JsonMetricLog(keras.callbacks.Callback):
     """Appends each epoch's metrics (and wall time) to a JSON list, atomically."""
 
@@ -75,11 +87,34 @@ class JsonMetricLog(keras.callbacks.Callback):
         os.replace(tmp, self.path)
 
 
+def init_from_saved(model, path, log=print):
+    """Copies weights from a saved model into `model`, layer by layer, where the layer
+    names and weight shapes match. Returns the number of layers copied."""
+    from portrait_garden.saving import load_model
+
+    source = {layer.name: layer for layer in load_model(path).layers}
+    copied = 0
+    for layer in model.layers:
+        other = source.get(layer.name)
+        if other is None or not layer.weights:
+            continue
+        weights = other.get_weights()
+        if [w.shape for w in weights] == [tuple(w.shape) for w in layer.weights]:
+            layer.set_weights(weights)
+            copied += 1
+    log(f"init_from {path}: copied {copied} of "
+        f"{sum(1 for layer in model.layers if layer.weights)} layers with weights")
+    if copied == 0:
+        raise ValueError(f"init_from {path}: no layer matches this model by name and shape.")
+    return copied
+
+
 def compile_segmenter(model, config):
     """Compiles a segmenter with the recipe's losses, Adam and the person-IoU metric."""
     loss = config.loss
     losses, weights = build_losses(model.output.keys(), loss.ce_weight, loss.dice_weight,
-                                   loss.side_weight, loss.boundary_weight, loss.boundary_width)
+                                   loss.side_weight, loss.boundary_weight, loss.boundary_width,
+                                   loss.heatmap_weight, loss.size_weight)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate_schedule(config.train)),
                   loss=losses, loss_weights=weights, metrics={"mask": [PersonIoU()]})
     return model
@@ -127,20 +162,28 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
     data = config.data
     size = tuple(config.model.image_size)
     train_stores, weights = load_stores(data.train, data_dir, data.max_side, data.skip_bad, log)
+    if data.composites:
+        train_stores.append(composite_store(train_stores, data.composites, data.max_side,
+                                            config.train.seed))
+        weights.append(data.composite_weight)
+        log(f"composites: {data.composites} multi-person images")
     augment = AugmentConfig() if data.augment else AugmentConfig(
         scale=(1.0, 1.0), rotation_degrees=0.0, translate=0.0, flip=0.0, brightness=0.0,
         contrast=(1.0, 1.0), saturation=(1.0, 1.0), hue=0.0, illumination=0.0,
         blur_probability=0.0, noise_probability=0.0)
     model = model if model is not None else build_segmenter(config)
+    if config.train.init_from and not os.path.exists(backup):
+        init_from_saved(model, config.train.init_from, log)
     compile_segmenter(model, config)
+    targets = ("mask", "centernet") if config.model.detector else ("mask",)
     train_ds = keras_pairs(build_dataset(train_stores, size, config.train.batch_size, True,
-                                         weights, config.train.seed, augment),
+                                         weights, config.train.seed, augment, targets),
                            model.output.keys())
     val_ds = None
     if data.val:
         val_stores, _ = load_stores(data.val, data_dir, data.max_side, data.skip_bad, log)
-        val_ds = keras_pairs(build_dataset(val_stores, size, config.train.batch_size, False),
-                             model.output.keys())
+        val_ds = keras_pairs(build_dataset(val_stores, size, config.train.batch_size, False,
+                                           targets=targets), model.output.keys())
 
     callbacks = [
         keras.callbacks.BackupAndRestore(backup, save_freq="epoch", delete_checkpoint=False),

@@ -81,3 +81,17 @@ def test_learning_rate_schedules():
     assert learning_rate_schedule(constant) == constant.learning_rate
     with pytest.raises(ValueError, match="schedule"):
         learning_rate_schedule(load_config(None, ["train.schedule=step"]).train)
+
+
+def test_instance_recipe_trains_detector_with_composites_and_init_from(tmp_path):
+    seg_out = str(tmp_path / "seg")
+    train(_tiny_config(tmp_path, epochs=1), seg_out, verbose=0, log=lambda *_: None)
+    messages = []
+    config = _tiny_config(
+        tmp_path, epochs=1, recipe="portrait_instance_mbv2_256.yaml",
+        extra=[f"train.init_from={seg_out}/best.keras", "data.composites=4"])
+    history = train(config, str(tmp_path / "inst"), verbose=0, log=messages.append)
+    assert {"center_heatmap_loss", "box_size_loss"} <= set(history.history)
+    assert any("composites: 4" in m for m in messages)
+    copied = [m for m in messages if m.startswith("init_from")]
+    assert copied and " copied 0 " not in copied[0]

@@ -1,0 +1,211 @@
+"""The end-to-end serving module: uint8 photo in, one mask per person out, in one graph.
+
+Network (segmentation + person detector) -> box decoding -> superpixels ->
+non-parametric affinity grouping, all TF ops, so one SavedModel converts to one
+.tflite that runs on the stock LiteRT runtime.
+"""
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+import tf_keras as keras
+
+from portrait_garden.ops.affinity import GROUPINGS, group_instances
+from portrait_garden.ops.detection import decode_centers
+
+FEATURE_LAYERS = ("boundary_fuse_pw_relu", "boundary_skip_fuse_pw_relu")
+"""Names of the stride-4 decoder feature layer (boundary enhancement on / off)."""
+
+OUTPUT_NAMES = ("instance_labels", "boxes", "scores", "num_instances", "person_probability")
+
+
+@dataclasses.dataclass(frozen=True)
+class ServingConfig:
+    """Post-processing settings of the serving module.
+
+    Attributes:
+      grouping: `"affinity"` (the paper's) or `"box"` (baseline).
+      max_detections: `N_max`, fixed number of box slots. Defaults to 8.
+      score_threshold: minimum detector score. Defaults to 0.3.
+      nms_iou: IoU above which a lower-scored box is dropped. Defaults to 0.6.
+      group_scale: grouping runs at network size / this (4: 64x64 for 256, the
+        resolution of the stride-4 decoder features).
+      grid: superpixel grid at grouping resolution. Defaults to (16, 16).
+      mask_threshold: person probability threshold. Defaults to 0.5.
+    """
+
+    grouping: str = "affinity"
+    max_detections: int = 8
+    score_threshold: float = 0.3
+    nms_iou: float = 0.6
+    group_scale: int = 4
+    grid: tuple = (16, 16)
+    mask_threshold: float = 0.5
+
+
+def serving_network(model):
+    """The Keras network with the outputs the pipeline reads (adds decoder features)."""
+    needed = ("mask", "center_heatmap", "box_size")
+    missing = [k for k in needed if k not in model.output]
+    if missing:
+        raise ValueError(f"The model lacks outputs {missing}: the instance pipeline needs a "
+                         "segmenter built with detector=True (e.g. "
+                         "recipes/portrait_instance_mbv2_256.yaml).")
+    names = {layer.name for layer in model.layers}
+    feature_layer = next((n for n in FEATURE_LAYERS if n in names), None)
+    if feature_layer is None:
+        raise ValueError(f"The model has none of the decoder feature layers {FEATURE_LAYERS}.")
+    outputs = {k: model.output[k] for k in needed}
+    outputs["features"] = model.get_layer(feature_layer).output
+    return keras.Model(model.input, outputs, name="serving_network")
+
+
+def _compact(labels, boxes, scores, valid):
+    """Drops detections that own no pixel and renumbers the label map 1..N."""
+    n = boxes.shape[0]
+    counts = tf.reduce_sum(tf.one_hot(tf.reshape(labels, [-1]), n + 1, dtype=tf.float32), 0)
+    keep = valid & (counts[1:] > 0)
+    keepf = tf.cast(keep, tf.float32)
+    new_ids = tf.cumsum(keepf) * keepf                                       # [N]
+    lookup = tf.concat([tf.zeros([1]), new_ids], 0)
+    labels = tf.cast(tf.gather(lookup, labels), tf.int32)
+    order = tf.argsort(tf.where(keep, scores, scores - 2.0), direction="DESCENDING",
+                       stable=True)
+    keep = tf.gather(keep, order)
+    boxes = tf.where(keep[:, None], tf.gather(boxes, order), 0.0)
+    scores = tf.where(keep, tf.gather(scores, order), 0.0)
+    return labels, boxes, scores, tf.reduce_sum(tf.cast(keep, tf.int32))
+
+
+class InstanceSegmenter(tf.Module):
+    """Portrait instance segmentation of one photo of any size, in one TF graph.
+
+    `serve` (the exported `serving_default` signature) takes a uint8 image
+    `[1, H, W, 3]` and returns:
+
+    - `instance_labels` int32 `[H, W]`: 0 background, 1..N one label per person;
+    - `boxes` float32 `[N_max, 4]` (ymin, xmin, ymax, xmax) normalized to the
+      photo, zeros past `num_instances`;
+    - `scores` float32 `[N_max]`, descending, zeros past `num_instances`;
+    - `num_instances` int32 `[]`;
+    - `person_probability` float32 `[H, W]`.
+
+    Args:
+      model: a `PortraitSegmenter` built with `detector=True`.
+      config: `ServingConfig`. Defaults to `ServingConfig()`.
+
+    Example:
+    >>> segmenter = InstanceSegmenter(model)
+    >>> out = segmenter.segment(photo)            # photo: uint8 [H, W, 3]
+    >>> out["instance_labels"].shape == photo.shape[:2]
+    """
+
+    def __init__(self, model, config=None):
+        super().__init__(name="instance_segmenter")
+        self.config = config or ServingConfig()
+        if self.config.grouping not in GROUPINGS:
+            raise ValueError(f"grouping must be one of {GROUPINGS}, got "
+                             f"{self.config.grouping!r}.")
+        self.network = serving_network(model)
+        self.size = tuple(int(v) for v in model.input.shape[1:3])
+        if any(s % (self.config.group_scale * self.config.grid[i])
+               for i, s in enumerate(self.size)):
+            raise ValueError(f"Network size {self.size} must be divisible by group_scale x "
+                             f"grid = {self.config.group_scale} x {self.config.grid}.")
+        self.serve = tf.function(
+            self._serve,
+            input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8, name="image")])
+
+    def _serve(self, image):
+        cfg = self.config
+        H, W = self.size
+        h, w = tf.shape(image)[1], tf.shape(image)[2]
+        hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
+        scale = tf.minimum(H / hf, W / wf)
+        nh = tf.clip_by_value(tf.cast(tf.round(hf * scale), tf.int32), 1, H)
+        nw = tf.clip_by_value(tf.cast(tf.round(wf * scale), tf.int32), 1, W)
+        oy, ox = (H - nh) // 2, (W - nw) // 2
+        resized = tf.image.resize(tf.cast(image, tf.float32), tf.stack([nh, nw]))
+        canvas = tf.pad(resized, [[0, 0], [oy, H - nh - oy], [ox, W - nw - ox], [0, 0]])
+        canvas = tf.reshape(canvas, [1, H, W, 3])
+
+        net = self.network(canvas, training=False)
+        prob = tf.sigmoid(net["mask"])[0]                                       # [H, W, 1]
+        boxes, scores, valid = decode_centers(
+            net["center_heatmap"][0], net["box_size"][0], cfg.max_detections,
+            cfg.score_threshold, cfg.nms_iou)
+
+        small_prob = tf.nn.avg_pool2d(prob[None], cfg.group_scale, cfg.group_scale, "VALID")[0]
+        small_image = tf.nn.avg_pool2d(canvas, cfg.group_scale, cfg.group_scale, "VALID")[0]
+        features = net["features"][0]                                           # stride 4
+        owner = group_instances(small_prob[..., 0], boxes, valid, small_image, features,
+                                cfg.grouping, cfg.grid, cfg.mask_threshold)
+        # Back to network resolution: person pixels from the full-resolution mask;
+        # a person pixel whose low-resolution cell was background takes a neighbour's owner.
+        owner_f = tf.cast(owner, tf.float32)[None, ..., None]
+        grown = tf.nn.max_pool2d(owner_f, 3, 1, "SAME")
+        owner_f = tf.where(owner_f > 0, owner_f, grown)
+        owner_full = tf.image.resize(owner_f, [H, W], method="nearest")[0, ..., 0]
+        person = prob[..., 0] > cfg.mask_threshold
+        labels = tf.where(person, tf.cast(owner_full, tf.int32), 0)
+        labels, boxes, scores, num = _compact(labels, boxes, scores, valid)
+
+        # Undo the letterbox.
+        crop = labels[oy:oy + nh, ox:ox + nw]
+        # (expand_dims, not [None], on dynamic shapes: new-axis slicing is not a builtin.)
+        crop = tf.expand_dims(tf.expand_dims(tf.cast(crop, tf.float32), 0), -1)
+        labels = tf.image.resize(crop, tf.stack([h, w]), method="nearest")
+        labels = tf.reshape(labels, tf.stack([h, w]))
+        prob_crop = tf.expand_dims(prob[oy:oy + nh, ox:ox + nw], 0)
+        person_probability = tf.reshape(tf.image.resize(prob_crop, tf.stack([h, w])),
+                                        tf.stack([h, w]))
+        offset = tf.cast(tf.stack([oy, ox, oy, ox]), tf.float32)
+        extent = tf.cast(tf.stack([nh, nw, nh, nw]), tf.float32)
+        size = tf.constant([H, W, H, W], tf.float32)
+        photo_boxes = tf.clip_by_value((boxes * size - offset) / extent, 0.0, 1.0)
+        has_box = tf.range(cfg.max_detections) < num
+        photo_boxes = tf.where(has_box[:, None], photo_boxes, 0.0)
+        return {
+            "instance_labels": tf.cast(labels, tf.int32),
+            "boxes": photo_boxes,
+            "scores": scores,
+            "num_instances": num,
+            "person_probability": person_probability,
+        }
+
+    def segment(self, image):
+        """Runs `serve` on one photo with input checks; returns NumPy arrays.
+
+        Args:
+          image: uint8 array `[H, W, 3]` (or `[1, H, W, 3]`), RGB.
+
+        Raises:
+          ValueError: wrong dtype, rank, channel count or an empty image.
+        """
+        image = check_photo(image)
+        out = self.serve(tf.constant(image[None]))
+        return {k: v.numpy() for k, v in out.items()}
+
+
+def check_photo(image):
+    """Validates a photo for the pipeline; returns uint8 `[H, W, 3]`.
+
+    Raises:
+      ValueError: naming what was wrong and what is accepted.
+    """
+    image = np.asarray(image)
+    if image.ndim == 4 and image.shape[0] == 1:
+        image = image[0]
+    if image.ndim != 3:
+        raise ValueError(f"Expected one RGB photo of shape [H, W, 3]; got shape {image.shape}. "
+                         "Add a channel axis to grayscale images (np.stack([g] * 3, -1)).")
+    if image.shape[-1] != 3:
+        raise ValueError(f"Expected 3 channels (RGB); got {image.shape[-1]}. Drop the alpha "
+                         "channel of RGBA images with image[..., :3].")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"The image is empty (shape {image.shape}).")
+    if image.dtype != np.uint8:
+        raise ValueError(f"Expected dtype uint8 (0-255); got {image.dtype}. Convert floats in "
+                         "[0, 1] with (image * 255).round().astype(np.uint8).")
+    return image
