@@ -2,9 +2,8 @@
 each person pixel, from boxes, superpixels, colour and decoder features. No learned
 parameters; static shapes; TFLite builtins only."""
 
-import tensorflow as tf
-
 import numpy as np
+import tensorflow as tf
 
 from portrait_garden.ops.superpixels import (
     OFFSETS,

@@ -9,9 +9,9 @@ import tf_keras as keras
 from portrait_garden.configs.loader import save_config
 from portrait_garden.data.augment import AugmentConfig
 from portrait_garden.data.composite import extract_cutouts, make_composites
+from portrait_garden.data.pipeline import build_dataset, keras_pairs, load_store, resolve_dataset
 from portrait_garden.data.readers import Example
 from portrait_garden.data.store import ExampleStore
-from portrait_garden.data.pipeline import build_dataset, keras_pairs, load_store, resolve_dataset
 from portrait_garden.evaluate.metrics import PersonIoU
 from portrait_garden.losses.segmentation import build_losses
 from portrait_garden.models.builder import build_segmenter
