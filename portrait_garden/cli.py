@@ -114,6 +114,46 @@ def _train(args):
     return 0
 
 
+def _representative_photos(data_dir, count, seed=0):
+    """Up to `count` real photos (uint8 RGB) from the portrait and instance sets."""
+    import numpy as np
+
+    from portrait_garden import data
+
+    photos = []
+    for name in ("pfcn", "coco128", "ccp"):
+        try:
+            path = data.resolve_dataset(name, data_dir)
+        except data.DataError:
+            continue
+        examples, _ = data.read_examples(path, "train" if name == "pfcn" else None, 512)
+        photos += [ex.image for ex in examples]
+    if not photos:
+        raise data.DataError(
+            "No real photos found for int8 calibration (looked for pfcn, coco128, ccp under "
+            f"{data_dir or data.default_data_dir()}). Pass --data-dir, or "
+            "--quantizations float32 float16 dynamic to skip int8.")
+    rng = np.random.default_rng(seed)
+    return [photos[i] for i in rng.choice(len(photos), min(count, len(photos)), replace=False)]
+
+
+def _export(args):
+    from portrait_garden.export import ServingConfig, export_model
+    from portrait_garden.saving import load_model
+
+    model = load_model(args.model)
+    config = ServingConfig(grouping=args.grouping, score_threshold=args.score_threshold)
+    photos = None
+    if "int8" in args.quantizations:
+        photos = _representative_photos(args.data_dir, args.calibration_images)
+    paths = export_model(model, args.out, config, photos, tuple(args.quantizations),
+                         metadata={"source_model": os.path.abspath(args.model)})
+    for key, path in paths.items():
+        size = "" if key == "saved_model" else f" ({os.path.getsize(path):,} bytes)"
+        print(f"{key:<12} {path}{size}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="portrait-garden",
@@ -138,6 +178,19 @@ def build_parser():
                        help="override a config value, e.g. --set train.epochs=5")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.set_defaults(func=_train)
+
+    export = sub.add_parser("export", help="export the end-to-end instance model: SavedModel "
+                                           "+ float32/float16/dynamic/int8 .tflite")
+    export.add_argument("--model", required=True, help="trained instance model (.keras or "
+                                                       "SavedModel), built with detector=True")
+    export.add_argument("--out", required=True, help="output folder")
+    export.add_argument("--grouping", choices=["affinity", "box"], default="affinity")
+    export.add_argument("--score-threshold", type=float, default=0.3)
+    export.add_argument("--quantizations", nargs="+", default=["float32", "float16", "dynamic",
+                                                               "int8"])
+    export.add_argument("--data-dir", help="data root for int8 calibration photos")
+    export.add_argument("--calibration-images", type=int, default=100)
+    export.set_defaults(func=_export)
 
     data_cmd = sub.add_parser("data", help="look at datasets")
     data_sub = data_cmd.add_subparsers(dest="data_command", required=True)

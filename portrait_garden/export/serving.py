@@ -61,10 +61,10 @@ def serving_network(model):
     return keras.Model(model.input, outputs, name="serving_network")
 
 
-def _compact(labels, boxes, scores, valid):
-    """Drops detections that own no pixel and renumbers the label map 1..N."""
+def _compact(labels, owner, boxes, scores, valid):
+    """Drops detections that own no pixel of `owner` and renumbers `labels` 1..N."""
     n = boxes.shape[0]
-    counts = tf.reduce_sum(tf.one_hot(tf.reshape(labels, [-1]), n + 1, dtype=tf.float32), 0)
+    counts = tf.reduce_sum(tf.one_hot(tf.reshape(owner, [-1]), n + 1, dtype=tf.float32), 0)
     keep = valid & (counts[1:] > 0)
     keepf = tf.cast(keep, tf.float32)
     new_ids = tf.cumsum(keepf) * keepf                                       # [N]
@@ -118,61 +118,10 @@ class InstanceSegmenter(tf.Module):
             input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8, name="image")])
 
     def _serve(self, image):
-        cfg = self.config
-        H, W = self.size
-        h, w = tf.shape(image)[1], tf.shape(image)[2]
-        hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
-        scale = tf.minimum(H / hf, W / wf)
-        nh = tf.clip_by_value(tf.cast(tf.round(hf * scale), tf.int32), 1, H)
-        nw = tf.clip_by_value(tf.cast(tf.round(wf * scale), tf.int32), 1, W)
-        oy, ox = (H - nh) // 2, (W - nw) // 2
-        resized = tf.image.resize(tf.cast(image, tf.float32), tf.stack([nh, nw]))
-        canvas = tf.pad(resized, [[0, 0], [oy, H - nh - oy], [ox, W - nw - ox], [0, 0]])
-        canvas = tf.reshape(canvas, [1, H, W, 3])
-
+        canvas, window = letterbox(image, self.size)
         net = self.network(canvas, training=False)
-        prob = tf.sigmoid(net["mask"])[0]                                       # [H, W, 1]
-        boxes, scores, valid = decode_centers(
-            net["center_heatmap"][0], net["box_size"][0], cfg.max_detections,
-            cfg.score_threshold, cfg.nms_iou)
-
-        small_prob = tf.nn.avg_pool2d(prob[None], cfg.group_scale, cfg.group_scale, "VALID")[0]
-        small_image = tf.nn.avg_pool2d(canvas, cfg.group_scale, cfg.group_scale, "VALID")[0]
-        features = net["features"][0]                                           # stride 4
-        owner = group_instances(small_prob[..., 0], boxes, valid, small_image, features,
-                                cfg.grouping, cfg.grid, cfg.mask_threshold)
-        # Back to network resolution: person pixels from the full-resolution mask;
-        # a person pixel whose low-resolution cell was background takes a neighbour's owner.
-        owner_f = tf.cast(owner, tf.float32)[None, ..., None]
-        grown = tf.nn.max_pool2d(owner_f, 3, 1, "SAME")
-        owner_f = tf.where(owner_f > 0, owner_f, grown)
-        owner_full = tf.image.resize(owner_f, [H, W], method="nearest")[0, ..., 0]
-        person = prob[..., 0] > cfg.mask_threshold
-        labels = tf.where(person, tf.cast(owner_full, tf.int32), 0)
-        labels, boxes, scores, num = _compact(labels, boxes, scores, valid)
-
-        # Undo the letterbox.
-        crop = labels[oy:oy + nh, ox:ox + nw]
-        # (expand_dims, not [None], on dynamic shapes: new-axis slicing is not a builtin.)
-        crop = tf.expand_dims(tf.expand_dims(tf.cast(crop, tf.float32), 0), -1)
-        labels = tf.image.resize(crop, tf.stack([h, w]), method="nearest")
-        labels = tf.reshape(labels, tf.stack([h, w]))
-        prob_crop = tf.expand_dims(prob[oy:oy + nh, ox:ox + nw], 0)
-        person_probability = tf.reshape(tf.image.resize(prob_crop, tf.stack([h, w])),
-                                        tf.stack([h, w]))
-        offset = tf.cast(tf.stack([oy, ox, oy, ox]), tf.float32)
-        extent = tf.cast(tf.stack([nh, nw, nh, nw]), tf.float32)
-        size = tf.constant([H, W, H, W], tf.float32)
-        photo_boxes = tf.clip_by_value((boxes * size - offset) / extent, 0.0, 1.0)
-        has_box = tf.range(cfg.max_detections) < num
-        photo_boxes = tf.where(has_box[:, None], photo_boxes, 0.0)
-        return {
-            "instance_labels": tf.cast(labels, tf.int32),
-            "boxes": photo_boxes,
-            "scores": scores,
-            "num_instances": num,
-            "person_probability": person_probability,
-        }
+        labels, boxes, scores, num, prob = instances_from_outputs(net, canvas, self.config)
+        return undo_letterbox(labels, boxes, scores, num, prob, window, tf.shape(image)[1:3])
 
     def segment(self, image):
         """Runs `serve` on one photo with input checks; returns NumPy arrays.
@@ -186,6 +135,92 @@ class InstanceSegmenter(tf.Module):
         image = check_photo(image)
         out = self.serve(tf.constant(image[None]))
         return {k: v.numpy() for k, v in out.items()}
+
+
+def letterbox(image, size):
+    """Resizes a uint8 batch-1 photo of any size to fit `size`, centred, zero padded.
+
+    Args:
+      image: uint8 `[1, h, w, 3]`.
+      size: `(H, W)` of the network.
+
+    Returns:
+      `(canvas, window)`: float32 `[1, H, W, 3]` in [0, 255]; int32 scalars
+      `(oy, ox, nh, nw)`, where the photo sits in the canvas.
+    """
+    H, W = size
+    h, w = tf.shape(image)[1], tf.shape(image)[2]
+    hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
+    scale = tf.minimum(H / hf, W / wf)
+    nh = tf.clip_by_value(tf.cast(tf.round(hf * scale), tf.int32), 1, H)
+    nw = tf.clip_by_value(tf.cast(tf.round(wf * scale), tf.int32), 1, W)
+    oy, ox = (H - nh) // 2, (W - nw) // 2
+    resized = tf.image.resize(tf.cast(image, tf.float32), tf.stack([nh, nw]))
+    canvas = tf.pad(resized, [[0, 0], [oy, H - nh - oy], [ox, W - nw - ox], [0, 0]])
+    return tf.reshape(canvas, [1, H, W, 3]), (oy, ox, nh, nw)
+
+
+def instances_from_outputs(net, canvas, config):
+    """Network outputs -> instances at network resolution (decode, group, compact).
+
+    Args:
+      net: dict with `mask` logits `[1, H, W, 1]`, `center_heatmap` `[1, H/4,
+        W/4, 1]`, `box_size` `[1, H/4, W/4, 2]`, `features` `[1, H/4, W/4, C]`.
+      canvas: float32 `[1, H, W, 3]`, the letterboxed photo.
+      config: `ServingConfig`.
+
+    Returns:
+      `(labels [H, W] int32, boxes [N_max, 4], scores [N_max], num int32,
+      prob [H, W, 1])`, boxes normalized to the canvas.
+    """
+    cfg = config
+    H, W = canvas.shape[1], canvas.shape[2]
+    prob = tf.sigmoid(net["mask"])[0]                                           # [H, W, 1]
+    boxes, scores, valid = decode_centers(
+        net["center_heatmap"][0], net["box_size"][0], cfg.max_detections,
+        cfg.score_threshold, cfg.nms_iou)
+    s = cfg.group_scale
+    small_prob = tf.nn.avg_pool2d(prob[None], s, s, "VALID")[0]
+    small_image = tf.nn.avg_pool2d(canvas, s, s, "VALID")[0]
+    owner = group_instances(small_prob[..., 0], boxes, valid, small_image, net["features"][0],
+                            cfg.grouping, cfg.grid, cfg.mask_threshold)
+    # Back to network resolution: person pixels come from the full-resolution mask; a
+    # person pixel whose low-resolution cell was background takes a neighbour's owner.
+    owner_f = tf.cast(owner, tf.float32)[None, ..., None]
+    owner_f = tf.where(owner_f > 0, owner_f, tf.nn.max_pool2d(owner_f, 3, 1, "SAME"))
+    owner_full = tf.image.resize(owner_f, [H, W], method="nearest")[0, ..., 0]
+    person = prob[..., 0] > cfg.mask_threshold
+    labels = tf.where(person, tf.cast(owner_full, tf.int32), 0)
+    # Count pixels at grouping resolution (cheap); ids it drops are cleared at full size.
+    labels, boxes, scores, num = _compact(labels, owner, boxes, scores, valid)
+    return labels, boxes, scores, num, prob
+
+
+def undo_letterbox(labels, boxes, scores, num, prob, window, photo_size):
+    """Maps network-resolution results back to the photo (see `InstanceSegmenter`)."""
+    oy, ox, nh, nw = window
+    h, w = photo_size[0], photo_size[1]
+    crop = labels[oy:oy + nh, ox:ox + nw]
+    # expand_dims, not [None], on dynamic shapes: new-axis slicing is not a builtin.
+    crop = tf.expand_dims(tf.expand_dims(tf.cast(crop, tf.float32), 0), -1)
+    labels = tf.reshape(tf.image.resize(crop, tf.stack([h, w]), method="nearest"),
+                        tf.stack([h, w]))
+    prob_crop = tf.expand_dims(prob[oy:oy + nh, ox:ox + nw], 0)
+    person_probability = tf.reshape(tf.image.resize(prob_crop, tf.stack([h, w])),
+                                    tf.stack([h, w]))
+    H, W = prob.shape[0], prob.shape[1]
+    offset = tf.cast(tf.stack([oy, ox, oy, ox]), tf.float32)
+    extent = tf.cast(tf.stack([nh, nw, nh, nw]), tf.float32)
+    size = tf.constant([H, W, H, W], tf.float32)
+    photo_boxes = tf.clip_by_value((boxes * size - offset) / extent, 0.0, 1.0)
+    has_box = tf.range(boxes.shape[0]) < num
+    return {
+        "instance_labels": tf.cast(labels, tf.int32),
+        "boxes": tf.where(has_box[:, None], photo_boxes, 0.0),
+        "scores": scores,
+        "num_instances": num,
+        "person_probability": person_probability,
+    }
 
 
 def check_photo(image):

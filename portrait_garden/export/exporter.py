@@ -1,0 +1,118 @@
+"""`portrait-garden export`: one SavedModel and its .tflite files in four precisions."""
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from portrait_garden.export.serving import InstanceSegmenter, ServingConfig
+from portrait_garden.export.tflite import tflite_op_names
+
+TFLITE_FILES = {
+    "float32": "model_float32.tflite",
+    "float16": "model_float16.tflite",
+    "dynamic": "model_dynamic_int8.tflite",
+    "int8": "model_int8.tflite",
+}
+
+
+def _converter(saved_model_dir, quantization, representative_images):
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, ["serving_default"])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantization == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif quantization == "int8":
+        if not representative_images:
+            raise ValueError("The int8 export needs representative images (real photos, "
+                             "uint8 [H, W, 3]) to calibrate activation ranges.")
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+                                               tf.lite.OpsSet.TFLITE_BUILTINS]
+        converter.representative_dataset = lambda: (
+            [np.asarray(img, np.uint8)[None]] for img in representative_images)
+    return converter
+
+
+def _convert_int8(saved_model_dir, representative_images):
+    """Full-integer network, float pre/post-processing, in one .tflite.
+
+    Every op of the network (tensors named `serving_network/...`) runs with int8
+    weights and activations; letterboxing, box decoding, superpixels and the
+    affinity grouping stay float32 (their distances, exponentials and divisions
+    do not survive 8-bit calibration), selected with TFLite's quantization
+    debugger deny-list.
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    float_model = _converter(saved_model_dir, "float32", None).convert()
+    names = [t["name"] for t in Interpreter(model_content=float_model).get_tensor_details()]
+    post = [n for n in names if not n.startswith("serving_network/")]
+    converter = _converter(saved_model_dir, "int8", representative_images)
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter,
+        debug_dataset=converter.representative_dataset,
+        debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=post))
+    return debugger.get_nondebug_quantized_model()
+
+
+def export_model(model, out_dir, config=None, representative_images=None,
+                 quantizations=tuple(TFLITE_FILES), metadata=None):
+    """Exports the end-to-end instance model.
+
+    Writes `out_dir/saved_model` (signature `serving_default`: uint8 image
+    `[1, H, W, 3]` of any size -> `instance_labels`, `boxes`, `scores`,
+    `num_instances`, `person_probability`), one .tflite per quantization (see
+    `TFLITE_FILES`), and `export.json` (serving config, files, op sets).
+
+    Args:
+      model: `PortraitSegmenter` with `detector=True` (float or QAT).
+      out_dir: str.
+      config: `ServingConfig`. Defaults to `ServingConfig()`.
+      representative_images: list of uint8 `[H, W, 3]` photos, needed for int8.
+      quantizations: subset of `TFLITE_FILES` keys. Defaults to all four.
+      metadata: optional dict stored in `export.json` (e.g. the training config).
+
+    Returns:
+      dict: `"saved_model"` path and one path per quantization.
+
+    Raises:
+      ValueError: unknown quantization, or int8 without representative images.
+    """
+    unknown = [q for q in quantizations if q not in TFLITE_FILES]
+    if unknown:
+        raise ValueError(f"Unknown quantizations {unknown}; available: {list(TFLITE_FILES)}.")
+    config = config or ServingConfig()
+    segmenter = InstanceSegmenter(model, config)
+    os.makedirs(out_dir, exist_ok=True)
+    saved_model_dir = os.path.join(out_dir, "saved_model")
+    tf.saved_model.save(segmenter, saved_model_dir,
+                        signatures={"serving_default": segmenter.serve.get_concrete_function()})
+    paths = {"saved_model": saved_model_dir}
+    files = {}
+    for quantization in quantizations:
+        if quantization == "int8":
+            data = _convert_int8(saved_model_dir, representative_images)
+        else:
+            data = _converter(saved_model_dir, quantization, representative_images).convert()
+        path = os.path.join(out_dir, TFLITE_FILES[quantization])
+        with open(f"{path}.tmp", "wb") as f:
+            f.write(data)
+        os.replace(f"{path}.tmp", path)
+        paths[quantization] = path
+        files[quantization] = {"file": TFLITE_FILES[quantization], "bytes": len(data),
+                               "ops": sorted(tflite_op_names(data))}
+    info = {"serving_config": dataclasses.asdict(config),
+            "network_input_size": list(segmenter.size),
+            "signature": {"input": "image uint8 [1, H, W, 3]",
+                          "outputs": ["instance_labels int32 [H, W]", "boxes float32 [N_max, 4]",
+                                      "scores float32 [N_max]", "num_instances int32 []",
+                                      "person_probability float32 [H, W]"]},
+            "tflite": files, **(metadata or {})}
+    with open(os.path.join(out_dir, "export.json"), "w", encoding="utf-8") as f:
+        json.dump(info, f, indent=2)
+    return paths

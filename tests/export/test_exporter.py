@@ -1,0 +1,124 @@
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import portrait_garden as pg
+from portrait_garden.export import TFLITE_FILES, ServingConfig, export_model, tflite_op_names
+from tests.conftest import randomize_batchnorm
+from tests.data.conftest import write_coco_set
+
+
+def _photos(n=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (int(rng.integers(90, 200)), int(rng.integers(90, 200)), 3),
+                         dtype=np.uint8) for _ in range(n)]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    model = randomize_batchnorm(pg.PortraitSegmenter(
+        image_size=(128, 128), width_multiplier=0.35, decoder_filters=16, detector=True))
+    # Untrained: push the mask towards "person" so the grouping path has pixels to assign.
+    kernel, bias = model.get_layer("mask_logits").get_weights()
+    model.get_layer("mask_logits").set_weights([kernel, bias + 3.0])
+    # ... and towards boxes of a person's size, so seeds and overlaps exist.
+    kernel, bias = model.get_layer("box_size").get_weights()
+    model.get_layer("box_size").set_weights([kernel * 0.01, bias + np.array([0.5, 0.3])])
+    out = str(tmp_path_factory.mktemp("export"))
+    paths = export_model(model, out, ServingConfig(score_threshold=0.05, grid=(8, 8)),
+                         representative_images=_photos(6, seed=1))
+    return out, paths
+
+
+def test_writes_saved_model_four_tflite_files_and_metadata(exported):
+    out, paths = exported
+    assert set(paths) == {"saved_model", *TFLITE_FILES}
+    for quantization, name in TFLITE_FILES.items():
+        assert os.path.getsize(os.path.join(out, name)) > 10_000, quantization
+    info = json.load(open(os.path.join(out, "export.json")))
+    assert info["network_input_size"] == [128, 128]
+    assert info["tflite"]["float16"]["bytes"] < info["tflite"]["float32"]["bytes"]
+    assert info["tflite"]["int8"]["bytes"] < info["tflite"]["float16"]["bytes"]
+
+
+@pytest.mark.parametrize("quantization", sorted(TFLITE_FILES))
+def test_every_tflite_uses_builtin_ops_only(exported, quantization):
+    ops = tflite_op_names(exported[1][quantization])
+    assert not [op for op in ops if op.startswith("Flex") or op == "CUSTOM" or
+                op.startswith("DELEGATE")], ops
+    assert {"CONV_2D", "BATCH_MATMUL", "SPACE_TO_DEPTH"} <= ops
+
+
+def _canonical(labels):
+    """Relabels instances in order of first appearance: compares partitions, not the
+    order of near-tied detector scores (an untrained test model has many ties)."""
+    flat = labels.ravel()
+    ids = [i for i in dict.fromkeys(flat.tolist()) if i != 0]
+    lookup = np.zeros(flat.max() + 1, np.int32)
+    lookup[ids] = np.arange(1, len(ids) + 1)
+    return lookup[labels]
+
+
+def test_saved_model_and_float_tflite_label_maps_agree(exported):
+    from ai_edge_litert.interpreter import Interpreter
+
+    _, paths = exported
+    saved = tf.saved_model.load(paths["saved_model"]).signatures["serving_default"]
+    runner = Interpreter(model_path=paths["float32"]).get_signature_runner("serving_default")
+    instances = 0
+    for photo in _photos(4, seed=2):
+        expected = {k: v.numpy() for k, v in saved(image=tf.constant(photo[None])).items()}
+        got = runner(image=photo[None])
+        assert got["instance_labels"].shape == photo.shape[:2]
+        agree = np.mean(_canonical(got["instance_labels"]) ==
+                        _canonical(expected["instance_labels"]))
+        assert agree >= 0.99, agree
+        assert int(got["num_instances"]) == int(expected["num_instances"])
+        np.testing.assert_allclose(np.sort(got["scores"]), np.sort(expected["scores"]),
+                                   atol=1e-4)
+        instances += int(expected["num_instances"])
+    assert instances > 0  # the comparison covered the grouping path
+
+
+def test_int8_runs_and_returns_the_signature(exported):
+    from ai_edge_litert.interpreter import Interpreter
+
+    runner = Interpreter(model_path=exported[1]["int8"]).get_signature_runner("serving_default")
+    photo = _photos(1, seed=3)[0]
+    out = runner(image=photo[None])
+    assert set(out) == {"instance_labels", "boxes", "scores", "num_instances",
+                        "person_probability"}
+    assert out["instance_labels"].shape == photo.shape[:2]
+
+
+def test_wrong_dtype_in_the_exported_signature_is_rejected(exported):
+    saved = tf.saved_model.load(exported[1]["saved_model"]).signatures["serving_default"]
+    with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError)):
+        saved(image=tf.zeros([1, 32, 32, 3], tf.float32))
+
+
+def test_int8_without_calibration_photos_is_refused(tmp_path):
+    model = pg.PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35, decoder_filters=8,
+                                 detector=True)
+    with pytest.raises(ValueError, match="representative images"):
+        export_model(model, str(tmp_path), ServingConfig(grid=(4, 4)), None, ("int8",))
+    with pytest.raises(ValueError, match="Unknown quantizations"):
+        export_model(model, str(tmp_path), quantizations=("int4",))
+
+
+def test_cli_export_calibrates_on_real_format_data(tmp_path, capsys):
+    from portrait_garden.cli import main
+
+    model = pg.PortraitSegmenter(image_size=(128, 128), width_multiplier=0.35,
+                                 decoder_filters=8, detector=True)
+    model.save(str(tmp_path / "inst.keras"))
+    data_dir = tmp_path / "data"
+    write_coco_set(data_dir / "instances" / "coco128")
+    assert main(["export", "--model", str(tmp_path / "inst.keras"), "--out",
+                 str(tmp_path / "exp"), "--data-dir", str(data_dir), "--quantizations",
+                 "float32", "int8", "--calibration-images", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "model_int8.tflite" in printed and "saved_model" in printed
