@@ -12,7 +12,7 @@ def _scene(people, size=128, seed=0):
     image = np.full((size, size, 3), 70.0) + rng.normal(0, 6, (size, size, 3))
     truth = np.zeros((size, size), np.int32)
     boxes = np.zeros((8, 4), np.float32)
-    for k, ((y0, x0, y1, x1), colour) in enumerate(people):
+    for k, ((y0, x0, y1, x1), _) in enumerate(people):
         truth[y0:y1, x0:x1] = k + 1
         boxes[k] = np.array([y0, x0, y1, x1]) / size
     for k, (_, colour) in enumerate(people):
