@@ -29,6 +29,8 @@ setup(
         "pillow",
         "ai-edge-litert",
         "pycocotools",
+        "scikit-image",  # the demo photo (public domain) and test references
+        "tqdm",
     ],
     extras_require={
         "test": ["pytest", "ruff", "scikit-image"],

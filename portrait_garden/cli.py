@@ -42,18 +42,48 @@ def _info(args):
     return 0
 
 
+def _default_model(path):
+    model = path or DEFAULT_MODEL_DIR
+    if not os.path.exists(model):
+        raise FileNotFoundError(
+            f"No model at {model}. The default model ships in saved_models/ of the "
+            "repository (install with pip install -e . from a clone), or pass --model.")
+    return model
+
+
+def _segment(args):
+    from portrait_garden.evaluate.runner import Predictor
+    from portrait_garden.segment import list_photos, read_photo, segment_photos
+
+    background = read_photo(args.background) if args.background else None
+    if args.effect == "replace" and background is None:
+        raise ValueError("--effect replace needs --background IMAGE.")
+    predictor = Predictor(_default_model(args.model))
+    summaries = segment_photos(predictor, list_photos(args.photos), args.out, args.effect,
+                               background)
+    for s in summaries:
+        print(f"{s['photo']}: {s['result']}")
+    print(f"wrote overlays, masks and JSON to {args.out}")
+    return 0
+
+
 def _demo(args):
-    model_dir = args.model or DEFAULT_MODEL_DIR
-    if not os.path.exists(model_dir):
-        print(
-            f"portrait-garden: no trained model is shipped yet (nothing at {model_dir}).\n"
-            "The default instance model is trained in a later milestone (issue #7); until "
-            "then there is nothing honest to segment with. Pass --model PATH to use a "
-            "model you trained.", file=sys.stderr)
-        return 1
-    print(f"portrait-garden: {model_dir} exists but the end-to-end segment command is not "
-          "implemented yet (issues #4 and #7).", file=sys.stderr)
-    return 1
+    """Segments scikit-image's public-domain astronaut photo with the default model."""
+    from PIL import Image
+    from skimage import data as skdata
+
+    from portrait_garden.evaluate.runner import Predictor
+    from portrait_garden.segment import segment_photos
+
+    model = _default_model(args.model)
+    os.makedirs(args.out, exist_ok=True)
+    photo_path = os.path.join(args.out, "astronaut.png")
+    Image.fromarray(skdata.astronaut()).save(photo_path)
+    summaries = segment_photos(Predictor(model), [photo_path], args.out, effect="blur")
+    print(f"{photo_path}: {summaries[0]['result']}")
+    print(f"wrote {args.out}/astronaut_overlay.png, astronaut_person*.png, astronaut.json, "
+          "astronaut_blur.png")
+    return 0
 
 
 def _dataset_counts(examples):
@@ -154,6 +184,27 @@ def _export(args):
     return 0
 
 
+def _evaluate(args):
+    from portrait_garden.data import resolve_dataset
+    from portrait_garden.evaluate.runner import Predictor, evaluate_dataset, write_json
+
+    predictor = Predictor(args.model, grouping=args.grouping)
+    dataset = resolve_dataset(args.dataset, args.data_dir)
+    result = evaluate_dataset(predictor, dataset, args.split, args.max_images)
+    result.update({"model": args.model, "grouping": args.grouping if predictor.kind == "keras"
+                   else "as exported", "split": args.split})
+    print("| dataset | images | person IoU | mean image IoU | mask AP | AP50 | AP75 |")
+    print("|---|---|---|---|---|---|---|")
+    ap = [f"{result[k]:.3f}" if k in result else "-" for k in ("mask_ap", "mask_ap50",
+                                                                "mask_ap75")]
+    print(f"| {result['dataset']} | {result['images']} "
+          f"| {result['person_iou']:.4f} | {result['mean_image_iou']:.4f} | {' | '.join(ap)} |")
+    if args.out:
+        write_json(result, args.out)
+        print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="portrait-garden",
@@ -192,6 +243,18 @@ def build_parser():
     export.add_argument("--calibration-images", type=int, default=100)
     export.set_defaults(func=_export)
 
+    evaluate = sub.add_parser("evaluate", help="person IoU and instance mask AP of a model")
+    evaluate.add_argument("--model", required=True, help=".keras instance network, export "
+                                                         "folder / SavedModel, or .tflite")
+    evaluate.add_argument("--dataset", required=True, help="folder or set name (e.g. pfcn)")
+    evaluate.add_argument("--split", help="split of a folder set, e.g. val")
+    evaluate.add_argument("--data-dir")
+    evaluate.add_argument("--grouping", choices=["affinity", "box"], default="affinity",
+                          help="grouping mode (for .keras models)")
+    evaluate.add_argument("--max-images", type=int)
+    evaluate.add_argument("--out", help="write the figures as JSON")
+    evaluate.set_defaults(func=_evaluate)
+
     data_cmd = sub.add_parser("data", help="look at datasets")
     data_sub = data_cmd.add_subparsers(dest="data_command", required=True)
     inspect = data_sub.add_parser(
@@ -211,6 +274,15 @@ def build_parser():
     inspect.add_argument("--skip-bad", action="store_true",
                          help="skip and report unreadable files instead of failing")
     inspect.set_defaults(func=_data_inspect)
+
+    segment = sub.add_parser("segment", help="one mask per person for a photo or a folder")
+    segment.add_argument("photos", help="a photo or a folder of photos")
+    segment.add_argument("--out", required=True, help="output folder")
+    segment.add_argument("--model", help="export folder, SavedModel, .tflite or .keras "
+                                         "(default: the shipped model)")
+    segment.add_argument("--effect", choices=["none", "blur", "replace"], default="none")
+    segment.add_argument("--background", help="background image for --effect replace")
+    segment.set_defaults(func=_segment)
 
     demo = sub.add_parser("demo", help="segment the sample photo with the shipped default model")
     demo.add_argument("--model", help="model folder (default: the shipped model)")

@@ -1,6 +1,9 @@
 import json
 import os
 
+import numpy as np
+import pytest
+
 from portrait_garden.cli import main
 from portrait_garden.configs import load_config
 from portrait_garden.models import build_segmenter
@@ -31,9 +34,12 @@ def test_info_bad_config_exits_2_with_the_key(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
-def test_demo_without_a_shipped_model_says_so_and_fails(tmp_path, capsys):
-    assert main(["demo", "--model", str(tmp_path / "no_model")]) == 1
-    assert "no trained model is shipped yet" in capsys.readouterr().err
+def test_demo_and_segment_with_a_missing_model_fail_clearly(tmp_path, capsys):
+    assert main(["demo", "--model", str(tmp_path / "no_model")]) == 2
+    assert "No model at" in capsys.readouterr().err
+    assert main(["segment", str(tmp_path), "--out", str(tmp_path / "o"), "--model",
+                 str(tmp_path / "no_model")]) == 2
+    assert "No model at" in capsys.readouterr().err
 
 
 def test_data_inspect_renders_a_grid_and_prints_counts(tmp_path, capsys):
@@ -54,3 +60,56 @@ def test_data_inspect_renders_a_grid_and_prints_counts(tmp_path, capsys):
 def test_data_inspect_unknown_dataset(tmp_path, capsys):
     assert main(["data", "inspect", "--dataset", "nope", "--data-dir", str(tmp_path)]) == 2
     assert "neither a dataset folder nor a set" in capsys.readouterr().err
+
+
+class _FakePredictor:
+    expected = {"instance_labels"}
+
+    def __init__(self, people):
+        self.people = people
+
+    def predict(self, photo):
+        h, w = photo.shape[:2]
+        labels = np.zeros((h, w), np.int32)
+        boxes = np.zeros((8, 4), np.float32)
+        for k in range(self.people):
+            labels[h // 4:, k * w // 2:(k + 1) * w // 2] = k + 1
+            boxes[k] = [0.25, k / 2, 1.0, (k + 1) / 2]
+        return {"instance_labels": labels, "num_instances": self.people, "boxes": boxes,
+                "scores": np.full(8, 0.9, np.float32), "person_probability": labels > 0}
+
+
+def test_segment_writes_overlay_masks_json_and_effects(tmp_path):
+    from PIL import Image
+
+    from portrait_garden.segment import segment_photos
+
+    photo = tmp_path / "p.jpg"
+    Image.fromarray(np.full((60, 80, 3), 120, np.uint8)).save(photo)
+    out = tmp_path / "out"
+    summaries = segment_photos(_FakePredictor(2), [str(photo)], str(out), effect="replace",
+                               background=np.zeros((10, 10, 3), np.uint8), progress=False)
+    assert summaries[0]["num_persons"] == 2
+    for name in ("p_overlay.png", "p_person1.png", "p_person2.png", "p.json", "p_replace.png"):
+        assert (out / name).exists(), name
+    mask = np.asarray(Image.open(out / "p_person2.png"))
+    assert mask[30, 60] == 255 and mask[30, 10] == 0
+    record = json.loads((out / "p.json").read_text())
+    assert record["persons"][0]["mask_rle"]["size"] == [60, 80]
+    replaced = np.asarray(Image.open(out / "p_replace.png"))
+    assert replaced[0, 0].sum() == 0 and replaced[50, 10].sum() > 0
+
+
+def test_segment_reports_no_person_and_bad_files(tmp_path):
+    from PIL import Image
+
+    from portrait_garden.data import DataError
+    from portrait_garden.segment import segment_photos
+
+    Image.fromarray(np.full((20, 20, 3), 9, np.uint8)).save(tmp_path / "empty.png")
+    summaries = segment_photos(_FakePredictor(0), [str(tmp_path / "empty.png")],
+                               str(tmp_path / "o"), progress=False)
+    assert summaries[0]["result"] == "no person found"
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 not really")
+    with pytest.raises(DataError, match="broken.jpg: cannot read"):
+        segment_photos(_FakePredictor(1), [str(tmp_path / "broken.jpg")], str(tmp_path / "o"))

@@ -7,8 +7,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from portrait_garden.export.serving import InstanceSegmenter, ServingConfig
-from portrait_garden.export.tflite import tflite_op_names
+from portrait_garden.export.serving import InstanceSegmenter, ServingConfig, letterbox
+from portrait_garden.export.tflite import tflite_op_names, write_tflite
 
 TFLITE_FILES = {
     "float32": "model_float32.tflite",
@@ -16,6 +16,9 @@ TFLITE_FILES = {
     "dynamic": "model_dynamic_int8.tflite",
     "int8": "model_int8.tflite",
 }
+NETWORK_FILES = {"float32": "network_float32.tflite", "int8": "network_int8.tflite"}
+"""The network alone (letterboxed float32 [1, H, W, 3] in [0, 255] -> logits), for
+latency comparisons and for apps that need only the person mask."""
 
 
 def _converter(saved_model_dir, quantization, representative_images):
@@ -67,7 +70,8 @@ def export_model(model, out_dir, config=None, representative_images=None,
     Writes `out_dir/saved_model` (signature `serving_default`: uint8 image
     `[1, H, W, 3]` of any size -> `instance_labels`, `boxes`, `scores`,
     `num_instances`, `person_probability`), one .tflite per quantization (see
-    `TFLITE_FILES`), and `export.json` (serving config, files, op sets).
+    `TFLITE_FILES`), the network alone as .tflite (`NETWORK_FILES`, for float32
+    and int8 when requested) and `export.json` (serving config, files, op sets).
 
     Args:
       model: `PortraitSegmenter` with `detector=True` (float or QAT).
@@ -113,6 +117,18 @@ def export_model(model, out_dir, config=None, representative_images=None,
                                       "scores float32 [N_max]", "num_instances int32 []",
                                       "person_probability float32 [H, W]"]},
             "tflite": files, **(metadata or {})}
+    network = segmenter.network
+    for quantization, name in NETWORK_FILES.items():
+        if quantization not in quantizations:
+            continue
+        canvases = None
+        if quantization == "int8":
+            canvases = [letterbox(tf.constant(np.asarray(img, np.uint8)[None]),
+                                  segmenter.size)[0].numpy() for img in representative_images]
+        path = write_tflite(network, os.path.join(out_dir, name), quantization=quantization,
+                            representative_images=canvases)
+        paths[f"network_{quantization}"] = path
+        files[f"network_{quantization}"] = {"file": name, "bytes": os.path.getsize(path)}
     with open(os.path.join(out_dir, "export.json"), "w", encoding="utf-8") as f:
         json.dump(info, f, indent=2)
     return paths

@@ -33,8 +33,8 @@ def write_coco_set(root, with_crowd=True):
 
     (root / "images").mkdir(parents=True)
     h, w = 40, 60
-    for name in ("a.jpg", "b.jpg", "empty.jpg"):
-        Image.fromarray(np.full((h, w, 3), 90, np.uint8)).save(root / "images" / name)
+    for i, name in enumerate(("a.png", "b.png", "empty.png")):
+        Image.fromarray(np.full((h, w, 3), 90 + 40 * i, np.uint8)).save(root / "images" / name)
     big = np.zeros((h, w), np.uint8)
     big[5:35, 5:35] = 1
     rle = mask_utils.encode(np.asfortranarray(big))
@@ -56,9 +56,9 @@ def write_coco_set(root, with_crowd=True):
         annotations.append({"id": 4, "image_id": 2, "category_id": 1, "iscrowd": 1,
                             "area": 400, "bbox": [40, 20, 20, 20], "segmentation": crowd_rle})
     data = {
-        "images": [{"id": 1, "file_name": "a.jpg", "height": h, "width": w},
-                   {"id": 2, "file_name": "b.jpg", "height": h, "width": w},
-                   {"id": 3, "file_name": "empty.jpg", "height": h, "width": w}],
+        "images": [{"id": 1, "file_name": "a.png", "height": h, "width": w},
+                   {"id": 2, "file_name": "b.png", "height": h, "width": w},
+                   {"id": 3, "file_name": "empty.png", "height": h, "width": w}],
         "annotations": annotations,
         "categories": [{"id": 1, "name": "person", "supercategory": "person"}],
     }

@@ -25,13 +25,13 @@ def test_max_side_resizes_image_and_labels_together(portrait_folder):
 def test_coco_instances_overlap_crowd_and_negatives(coco_set):
     examples, report = read_examples(str(coco_set))
     by_id = {ex.id: ex for ex in examples}
-    a = by_id["a.jpg"].labels
-    assert by_id["a.jpg"].num_instances == 2
+    a = by_id["a.png"].labels
+    assert by_id["a.png"].num_instances == 2
     # Larger person painted first; the smaller one keeps the shared pixels.
     assert a[20, 30] == 2 and a[20, 10] == 1 and a[20, 40] == 2 and a[38, 50] == 0
-    b = by_id["b.jpg"].labels
-    assert b[5, 5] == 1 and b[30, 50] == IGNORE and by_id["b.jpg"].num_instances == 1
-    assert by_id["empty.jpg"].num_instances == 0 and not by_id["empty.jpg"].labels.any()
+    b = by_id["b.png"].labels
+    assert b[5, 5] == 1 and b[30, 50] == IGNORE and by_id["b.png"].num_instances == 1
+    assert by_id["empty.png"].num_instances == 0 and not by_id["empty.png"].labels.any()
     assert report.read == 3 and detect_format(str(coco_set)) == "coco"
 
 

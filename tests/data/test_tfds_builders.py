@@ -16,12 +16,12 @@ def test_portrait_folder_builder_prepares_offline_with_splits(portrait_folder, t
 def test_coco_builder_keeps_instances_boxes_and_crowd(coco_set, tmp_path):
     builder = prepare(str(coco_set), data_dir=str(tmp_path / "tfds"))
     examples = {e["id"].numpy().decode(): e for e in builder.as_dataset(split="train")}
-    a, b = examples["a.jpg"], examples["b.jpg"]
+    a, b = examples["a.png"], examples["b.png"]
     assert a["instance_masks"].shape == (2, 40, 60, 1)
     np.testing.assert_allclose(a["boxes"].numpy()[1], [10 / 40, 25 / 60, 30 / 40, 45 / 60],
                                atol=1e-6)
     assert 255 in np.unique(b["person_mask"].numpy())          # crowd: ignore, not background
-    assert examples["empty.jpg"]["instance_masks"].shape[0] == 0
+    assert examples["empty.png"]["instance_masks"].shape[0] == 0
     # Prepared once: a second call reuses the files.
     again = prepare(str(coco_set), data_dir=str(tmp_path / "tfds"))
     assert again.info.splits["train"].num_examples == 3

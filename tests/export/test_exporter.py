@@ -35,7 +35,7 @@ def exported(tmp_path_factory):
 
 def test_writes_saved_model_four_tflite_files_and_metadata(exported):
     out, paths = exported
-    assert set(paths) == {"saved_model", *TFLITE_FILES}
+    assert set(paths) == {"saved_model", *TFLITE_FILES, "network_float32", "network_int8"}
     for quantization, name in TFLITE_FILES.items():
         assert os.path.getsize(os.path.join(out, name)) > 10_000, quantization
     info = json.load(open(os.path.join(out, "export.json")))

@@ -1,0 +1,73 @@
+import json
+
+import numpy as np
+import pytest
+
+from portrait_garden.data import IGNORE, Example, read_examples
+from portrait_garden.evaluate.runner import evaluate_dataset, mask_ap
+from tests.data.conftest import write_coco_set
+
+
+def _example(labels):
+    labels = np.asarray(labels, np.uint8)
+    return Example("x", np.zeros((*labels.shape, 3), np.uint8), labels)
+
+
+def _two_people():
+    labels = np.zeros((40, 40), np.uint8)
+    labels[5:20, 5:20] = 1
+    labels[22:38, 20:38] = 2
+    return labels
+
+
+def test_perfect_detections_give_ap_1():
+    labels = _two_people()
+    dets = [(0, labels == 1, 0.9), (0, labels == 2, 0.8)]
+    result = mask_ap([_example(labels)], dets)
+    assert result["mask_ap"] == pytest.approx(1.0) and result["mask_ap50"] == pytest.approx(1.0)
+
+
+def test_no_detection_gives_zero_and_shifted_masks_lose_ap75():
+    labels = _two_people()
+    assert mask_ap([_example(labels)], [])["mask_ap"] == 0.0
+    shifted = [(0, np.roll(labels == k, 3, axis=1), 0.9) for k in (1, 2)]
+    result = mask_ap([_example(labels)], shifted)
+    assert result["mask_ap50"] == pytest.approx(1.0) and result["mask_ap75"] < 1.0
+
+
+def test_detection_on_a_crowd_region_is_not_a_false_positive():
+    labels = _two_people()
+    labels[0:4, 30:40] = IGNORE
+    crowd = np.zeros_like(labels, bool)
+    crowd[0:4, 30:40] = True
+    dets = [(0, labels == 1, 0.9), (0, labels == 2, 0.8), (0, crowd, 0.95)]
+    assert mask_ap([_example(labels)], dets)["mask_ap"] == pytest.approx(1.0)
+
+
+class _PerfectPredictor:
+    """Returns the ground truth of each image (looked up by its pixels)."""
+
+    expected = {"instance_labels", "boxes", "scores", "num_instances", "person_probability"}
+
+    def __init__(self, examples):
+        self.by_image = {ex.image.tobytes(): ex.labels for ex in examples}
+
+    def predict(self, photo):
+        labels = self.by_image[np.asarray(photo).tobytes()].astype(np.int32)
+        labels = np.where(labels == IGNORE, 0, labels)
+        n = int(labels.max())
+        return {"instance_labels": labels, "num_instances": n,
+                "scores": np.linspace(0.9, 0.5, 8), "boxes": np.zeros((8, 4)),
+                "person_probability": (labels > 0).astype(np.float32)}
+
+
+def test_evaluate_dataset_schema_on_a_tiny_coco_set(tmp_path):
+    write_coco_set(tmp_path / "coco")
+    examples, _ = read_examples(str(tmp_path / "coco"))
+    result = evaluate_dataset(_PerfectPredictor(examples), str(tmp_path / "coco"),
+                              progress=False)
+    assert set(result) == {"dataset", "images", "person_iou", "mean_image_iou", "mask_ap",
+                           "mask_ap50", "mask_ap75"}
+    assert result["images"] == 3 and result["person_iou"] == pytest.approx(1.0)
+    assert result["mask_ap"] == pytest.approx(1.0)
+    json.dumps(result)
