@@ -5,8 +5,10 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from portrait_garden.configs import load_config
+from portrait_garden.data import centernet_targets, instance_boxes
 from portrait_garden.losses import targets_for_outputs
 from portrait_garden.models import build_segmenter
 from portrait_garden.train import compile_segmenter
@@ -24,7 +26,13 @@ def test_recipe_builds_and_trains_two_steps(recipe):
     assert model.categorical_attention == config.model.categorical_attention
     compile_segmenter(model, config)
     images, masks = synthetic_batch(batch=2, size=(64, 64))
-    history = model.fit(images, targets_for_outputs(masks, model.output.keys()), epochs=2,
-                        batch_size=2, verbose=0)
+    detector_targets = None
+    if config.model.detector:
+        per_image = [centernet_targets(*instance_boxes(tf.constant(m[..., 0].astype("uint8")),
+                                                       4), (64, 64)) for m in masks]
+        detector_targets = {k: tf.stack([t[k] for t in per_image]) for k in per_image[0]}
+    history = model.fit(images, targets_for_outputs(masks, model.output.keys(),
+                                                    detector_targets),
+                        epochs=2, batch_size=2, verbose=0)
     assert all(np.isfinite(history.history["loss"]))
     assert int(model.optimizer.iterations) == 2

@@ -90,6 +90,9 @@ def export_model(model, out_dir, config=None, representative_images=None,
     unknown = [q for q in quantizations if q not in TFLITE_FILES]
     if unknown:
         raise ValueError(f"Unknown quantizations {unknown}; available: {list(TFLITE_FILES)}.")
+    if "int8" in quantizations and not representative_images:
+        raise ValueError("The int8 export needs representative images (real photos, "
+                         "uint8 [H, W, 3]) to calibrate activation ranges.")
     config = config or ServingConfig()
     segmenter = InstanceSegmenter(model, config)
     os.makedirs(out_dir, exist_ok=True)

@@ -119,6 +119,6 @@ def test_cli_export_calibrates_on_real_format_data(tmp_path, capsys):
     write_coco_set(data_dir / "instances" / "coco128")
     assert main(["export", "--model", str(tmp_path / "inst.keras"), "--out",
                  str(tmp_path / "exp"), "--data-dir", str(data_dir), "--quantizations",
-                 "float32", "int8", "--calibration-images", "3"]) == 0
+                 "int8", "--calibration-images", "3"]) == 0
     printed = capsys.readouterr().out
     assert "model_int8.tflite" in printed and "saved_model" in printed
