@@ -236,7 +236,7 @@ def build_parser():
                                                        "SavedModel), built with detector=True")
     export.add_argument("--out", required=True, help="output folder")
     export.add_argument("--grouping", choices=["affinity", "box"], default="affinity")
-    export.add_argument("--score-threshold", type=float, default=0.3)
+    export.add_argument("--score-threshold", type=float, default=0.15)
     export.add_argument("--quantizations", nargs="+", default=["float32", "float16", "dynamic",
                                                                "int8"])
     export.add_argument("--data-dir", help="data root for int8 calibration photos")

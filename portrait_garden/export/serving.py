@@ -27,7 +27,9 @@ class ServingConfig:
     Attributes:
       grouping: `"affinity"` (the paper's) or `"box"` (baseline).
       max_detections: `N_max`, fixed number of box slots. Defaults to 8.
-      score_threshold: minimum detector score. Defaults to 0.3.
+      score_threshold: minimum detector score. Defaults to 0.15 (the shipped
+        model's centre peaks are low; 0.15 gives the right person count on 96% of
+        PFCN val photos).
       nms_iou: IoU above which a lower-scored box is dropped. Defaults to 0.6.
       group_scale: grouping runs at network size / this (4: 64x64 for 256, the
         resolution of the stride-4 decoder features).
@@ -37,7 +39,7 @@ class ServingConfig:
 
     grouping: str = "affinity"
     max_detections: int = 8
-    score_threshold: float = 0.3
+    score_threshold: float = 0.15
     nms_iou: float = 0.6
     group_scale: int = 4
     grid: tuple = (16, 16)

@@ -1,0 +1,62 @@
+"""The model shipped in saved_models/: loads offline, runs in LiteRT, agrees with its
+SavedModel, and the demo writes what the README promises."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+MODEL_DIR = os.path.join(REPO_ROOT, "saved_models", "portrait_instance_mbv2_256")
+
+pytestmark = pytest.mark.skipif(not os.path.isdir(MODEL_DIR),
+                                reason=f"no shipped model at {MODEL_DIR}")
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    from skimage import data
+
+    return data.astronaut()
+
+
+def test_float16_tflite_agrees_with_the_saved_model(astronaut):
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    saved = tf.saved_model.load(os.path.join(MODEL_DIR, "saved_model"))
+    expected = saved.signatures["serving_default"](image=tf.constant(astronaut[None]))
+    run = Interpreter(model_path=os.path.join(MODEL_DIR, "model_float16.tflite")) \
+        .get_signature_runner("serving_default")
+    got = run(image=astronaut[None])
+    assert int(expected["num_instances"]) >= 1  # the astronaut is found
+    agree = np.mean(got["instance_labels"] == expected["instance_labels"].numpy())
+    assert agree >= 0.99, agree
+
+
+def test_int8_tflite_finds_the_person_too(astronaut):
+    from ai_edge_litert.interpreter import Interpreter
+
+    run = Interpreter(model_path=os.path.join(MODEL_DIR, "model_int8.tflite")) \
+        .get_signature_runner("serving_default")
+    out = run(image=astronaut[None])
+    assert int(out["num_instances"]) >= 1
+    assert out["instance_labels"].shape == astronaut.shape[:2]
+
+
+def test_demo_writes_overlay_masks_and_json(tmp_path):
+    from portrait_garden.cli import main
+
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "astronaut.json").read_text())
+    assert record["num_persons"] >= 1
+    for name in ("astronaut_overlay.png", "astronaut_person1.png", "astronaut_blur.png"):
+        assert (tmp_path / name).exists(), name
+
+
+def test_model_card_and_config_ship_with_the_model():
+    text = open(os.path.join(MODEL_DIR, "MODEL_CARD.md"), encoding="utf-8").read()
+    assert "non-commercial" in text.lower()
+    assert os.path.exists(os.path.join(MODEL_DIR, "config.yaml"))
