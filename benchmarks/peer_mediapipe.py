@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 
 import numpy as np
@@ -46,15 +45,11 @@ def fetch_peer(cache=CACHE):
     return cache
 
 
-def median_ms(fn, repeats=30, warmup=5):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(1000 * (time.perf_counter() - start))
-    return float(np.median(times))
+def median_ms(fn, repeats=30):
+    """Median milliseconds of `fn()` (timing loop of pipeline_latency.py)."""
+    from pipeline_latency import time_runner
+
+    return time_runner(lambda: fn(), {}, repeats)[0]
 
 
 def person_probability_fn(label, path):

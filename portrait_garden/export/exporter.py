@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from portrait_garden.export.serving import InstanceSegmenter, ServingConfig, letterbox
-from portrait_garden.export.tflite import tflite_op_names, write_tflite
+from portrait_garden.export.tflite import configure_quantization, tflite_op_names, write_tflite
 
 TFLITE_FILES = {
     "float32": "model_float32.tflite",
@@ -23,22 +23,13 @@ latency comparisons and for apps that need only the person mask."""
 
 def _converter(saved_model_dir, quantization, representative_images):
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, ["serving_default"])
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    if quantization == "float16":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif quantization == "dynamic":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif quantization == "int8":
-        if not representative_images:
-            raise ValueError("The int8 export needs representative images (real photos, "
-                             "uint8 [H, W, 3]) to calibrate activation ranges.")
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
-                                               tf.lite.OpsSet.TFLITE_BUILTINS]
-        converter.representative_dataset = lambda: (
-            [np.asarray(img, np.uint8)[None]] for img in representative_images)
-    return converter
+    if quantization == "int8" and not representative_images:
+        raise ValueError("The int8 export needs representative images (real photos, "
+                         "uint8 [H, W, 3]) to calibrate activation ranges.")
+    return configure_quantization(
+        converter, quantization,
+        lambda: ([np.asarray(img, np.uint8)[None]] for img in representative_images),
+        float_fallback=True)
 
 
 def _convert_int8(saved_model_dir, representative_images):

@@ -49,23 +49,43 @@ def convert_to_tflite(model, quantization="float32", output_names=None,
     serve = _serving_function(model, output_names)
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [serve.get_concrete_function()], model)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    if quantization == "float16":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif quantization == "dynamic":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif quantization == "int8":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        images = list(representative_images or [])
-        if not images:
-            raise ValueError("quantization='int8' needs representative_images: a few "
-                             "(50-200) real float32 images [1, H, W, 3] in [0, 255] to "
-                             "calibrate activation ranges (also for QAT models).")
-        converter.representative_dataset = lambda: ([np.asarray(i, np.float32)]
-                                                    for i in images)
+    images = list(representative_images or [])
+    if quantization == "int8" and not images:
+        raise ValueError("quantization='int8' needs representative_images: a few "
+                         "(50-200) real float32 images [1, H, W, 3] in [0, 255] to "
+                         "calibrate activation ranges (also for QAT models).")
+    configure_quantization(converter, quantization,
+                           lambda: ([np.asarray(i, np.float32)] for i in images))
     return converter.convert()
+
+
+def configure_quantization(converter, quantization, representative_dataset=None,
+                           float_fallback=False):
+    """Sets a `TFLiteConverter` up for one of `QUANTIZATIONS` (builtin ops only).
+
+    Args:
+      converter: `tf.lite.TFLiteConverter`.
+      quantization: `"float32"`, `"float16"`, `"dynamic"` or `"int8"`.
+      representative_dataset: callable yielding input lists, for `"int8"`.
+      float_fallback: for `"int8"`, also allow float builtin kernels (ops kept
+        float on purpose, e.g. by a quantization deny-list). Defaults to False.
+
+    Returns:
+      The converter.
+    """
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}.")
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantization == "float32":
+        return converter
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "int8":
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8] + (
+            [tf.lite.OpsSet.TFLITE_BUILTINS] if float_fallback else [])
+        converter.representative_dataset = representative_dataset
+    return converter
 
 
 def write_tflite(model, path, **kwargs):
