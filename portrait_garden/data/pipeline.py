@@ -1,6 +1,5 @@
 """tf.data input pipeline: packed stores -> augmented, letterboxed batches with targets."""
 
-import dataclasses
 import os
 
 import tensorflow as tf
@@ -198,11 +197,3 @@ def keras_pairs(dataset, output_names):
 
     return dataset.map(pair, num_parallel_calls=tf.data.AUTOTUNE)
 
-
-@dataclasses.dataclass(frozen=True)
-class DatasetSpec:
-    """One dataset of a mixture: a path or set name, a split and a sampling weight."""
-
-    path: str
-    split: str = None
-    weight: float = 1.0

@@ -44,8 +44,6 @@ def convert_to_tflite(model, quantization="float32", output_names=None,
       bytes, the .tflite flatbuffer, with one `serving_default` signature whose
       input is `image` and whose outputs are the model's output keys.
     """
-    if quantization not in QUANTIZATIONS:
-        raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}.")
     serve = _serving_function(model, output_names)
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [serve.get_concrete_function()], model)
