@@ -215,7 +215,7 @@ def build_parser():
                                        "model")
     info.add_argument("--config", required=True, help="recipe YAML, e.g. "
                                                       "recipes/portrait_seg_mbv2_256.yaml")
-    info.add_argument("--set", action="append", metavar="KEY=VALUE",
+    info.add_argument("--set", action="extend", nargs="+", metavar="KEY=VALUE",
                       help="override a config value, e.g. --set model.width_multiplier=0.5")
     info.add_argument("--json", action="store_true", help="print JSON instead of a table")
     info.set_defaults(func=_info)
@@ -225,8 +225,8 @@ def build_parser():
     train.add_argument("--out", required=True, help="run folder, e.g. runs/portrait_seg")
     train.add_argument("--data-dir", help="data root (default: $PORTRAIT_GARDEN_DATA or "
                                           "../shared/data)")
-    train.add_argument("--set", action="append", metavar="KEY=VALUE",
-                       help="override a config value, e.g. --set train.epochs=5")
+    train.add_argument("--set", action="extend", nargs="+", metavar="KEY=VALUE",
+                       help="override config values, e.g. --set train.epochs=5 train.batch_size=8")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.set_defaults(func=_train)
 

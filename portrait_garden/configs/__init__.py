@@ -13,6 +13,7 @@ from portrait_garden.configs.schema import (
     ExperimentConfig,
     LossConfig,
     ModelConfig,
+    OptimizeConfig,
     TrainConfig,
 )
 
@@ -23,6 +24,7 @@ __all__ = [
     "ExperimentConfig",
     "LossConfig",
     "ModelConfig",
+    "OptimizeConfig",
     "TrainConfig",
     "config_to_dict",
     "load_config",

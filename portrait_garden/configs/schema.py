@@ -121,6 +121,35 @@ class TrainConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class OptimizeConfig:
+    """A tensorflow-model-optimization stage applied to the float model after
+    `train.init_from` has loaded the float checkpoint (STYLE.md: float first,
+    then prune or QAT as a fine-tune).
+
+    Attributes:
+      quantize: quantization-aware training (Default8Bit scheme, the package's
+        layers through their QuantizeConfigs). Checkpoints are `.h5` (tfmot QAT
+        models do not reload from `.keras`). Defaults to False.
+      quantize_scheme: `"default"` (8-bit) or `"prune_preserve"`
+        (sparsity-preserving QAT, for a pruned `init_from`). Defaults to
+        `"default"`.
+      prune_sparsity: target sparsity of low-magnitude pruning (polynomial
+        decay); 0 disables pruning. Defaults to 0.0.
+      prune_begin_step: step at which pruning starts. Defaults to 0.
+      prune_end_step: step at which the target sparsity is reached; 0 means
+        60% of the run's steps. Defaults to 0.
+      prune_frequency: steps between mask updates. Defaults to 50.
+    """
+
+    quantize: bool = False
+    quantize_scheme: str = "default"
+    prune_sparsity: float = 0.0
+    prune_begin_step: int = 0
+    prune_end_step: int = 0
+    prune_frequency: int = 50
+
+
+@dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
     """A whole experiment: one recipe YAML resolves to one of these."""
 
@@ -128,3 +157,4 @@ class ExperimentConfig:
     loss: LossConfig = dataclasses.field(default_factory=LossConfig)
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    optimize: OptimizeConfig = dataclasses.field(default_factory=OptimizeConfig)

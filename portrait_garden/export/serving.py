@@ -55,7 +55,9 @@ def serving_network(model):
                          "segmenter built with detector=True (e.g. "
                          "recipes/portrait_instance_mbv2_256.yaml).")
     names = {layer.name for layer in model.layers}
-    feature_layer = next((n for n in FEATURE_LAYERS if n in names), None)
+    # QAT models wrap each layer as `quant_<name>`.
+    candidates = [p + n for n in FEATURE_LAYERS for p in ("", "quant_")]
+    feature_layer = next((n for n in candidates if n in names), None)
     if feature_layer is None:
         raise ValueError(f"The model has none of the decoder feature layers {FEATURE_LAYERS}.")
     outputs = {k: model.output[k] for k in needed}

@@ -43,7 +43,18 @@ def annotate_for_quantization(model):
     return _qk.quantize_annotate_model(annotated)
 
 
-def quantize_model(model):
+SCHEMES = ("default", "prune_preserve")
+
+
+def _scheme(name):
+    if name == "default":
+        return _qk.default_8bit.Default8BitQuantizeScheme()
+    if name == "prune_preserve":
+        return tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme()
+    raise ValueError(f"Unknown quantization scheme {name!r}; available: {list(SCHEMES)}.")
+
+
+def quantize_model(model, scheme="default"):
     """Returns the QAT (fake-quantized, Default8Bit) version of a float model.
 
     Batch norm is folded into the preceding convolutions; weights are
@@ -53,6 +64,8 @@ def quantize_model(model):
 
     Args:
       model: a functional float `keras.Model` (e.g. `PortraitSegmenter`).
+      scheme: `"default"` (Default8Bit) or `"prune_preserve"` (keeps the zeros
+        of a pruned, stripped model through QAT). Defaults to `"default"`.
 
     Returns:
       A new functional `keras.Model` with the same inputs and outputs.
@@ -61,6 +74,7 @@ def quantize_model(model):
     >>> qat = quantize_model(float_model)
     >>> qat.compile(...); qat.fit(...)
     """
+    scheme = _scheme(scheme)
     annotated = annotate_for_quantization(model)
     with quantize_scope():
-        return _qk.quantize_apply(annotated)
+        return _qk.quantize_apply(annotated, scheme)

@@ -3,7 +3,10 @@
 from portrait_garden.train.trainer import (
     BEST_MODEL,
     LAST_MODEL,
+    PRUNED_MODEL,
     RunExistsError,
+    apply_optimization,
+    checkpoint_names,
     compile_segmenter,
     learning_rate_schedule,
     train,
@@ -12,7 +15,10 @@ from portrait_garden.train.trainer import (
 __all__ = [
     "BEST_MODEL",
     "LAST_MODEL",
+    "PRUNED_MODEL",
     "RunExistsError",
+    "apply_optimization",
+    "checkpoint_names",
     "compile_segmenter",
     "learning_rate_schedule",
     "train",

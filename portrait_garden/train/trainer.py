@@ -15,15 +15,75 @@ from portrait_garden.data.store import ExampleStore
 from portrait_garden.evaluate.metrics import PersonIoU
 from portrait_garden.losses.segmentation import build_losses
 from portrait_garden.models.builder import build_segmenter
+from portrait_garden.optimize.pruning import (
+    prune_model,
+    pruning_callbacks,
+    sparsity,
+    strip_pruning,
+)
+from portrait_garden.optimize.qat import quantize_model
 
 BEST_MODEL = "best.keras"
 LAST_MODEL = "last.keras"
+PRUNED_MODEL = "pruned_stripped.keras"
 BACKUP_DIR = "backup"
 
 
+def checkpoint_names(config):
+    """(best, last) checkpoint file names of a run: `.h5` for QAT runs (tfmot's QAT
+    models do not reload from `.keras`), `.keras` otherwise."""
+    if config.optimize.quantize:
+        return "best.h5", "last.h5"
+    return BEST_MODEL, LAST_MODEL
+
+
+def prune_end_step(config):
+    """Step at which a pruning run reaches its target sparsity."""
+    total = config.train.epochs * config.train.steps_per_epoch
+    return config.optimize.prune_end_step or max(int(0.6 * total), 1)
+
+
+def apply_optimization(model, config):
+    """Wraps a (float, initialized) model for the recipe's tfmot stage, if any.
+
+    Pruning and QAT in one run are not supported: prune first, then run a QAT
+    recipe with `init_from` the pruned run's `pruned_stripped.keras` and
+    `optimize.quantize_scheme: prune_preserve`.
+    """
+    opt = config.optimize
+    if opt.quantize and opt.prune_sparsity:
+        raise ValueError("optimize.quantize and optimize.prune_sparsity are both set: prune in "
+                         "one run, then QAT from its pruned_stripped.keras with "
+                         "optimize.quantize_scheme=prune_preserve.")
+    if opt.prune_sparsity:
+        return prune_model(model, opt.prune_sparsity, opt.prune_begin_step,
+                           prune_end_step(config), opt.prune_frequency)
+    if opt.quantize:
+        return quantize_model(model, opt.quantize_scheme)
+    return model
+
+
+class BestCheckpoint(keras.callbacks.ModelCheckpoint):
+    """Best-by-metric checkpoint that ignores epochs before `first_epoch` (1-based),
+    so a pruning run's best model is one at its target sparsity."""
+
+    def __init__(self, *args, first_epoch=1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.first_epoch = first_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 >= self.first_epoch:
+            super().on_epoch_end(epoch, logs)
+
+
 def monitor_name(model):
-    """Keras' name of the validation person IoU (no output prefix for one output)."""
-    return "val_person_iou" if len(model.output_names) == 1 else "val_mask_person_iou"
+    """Keras' name of the validation person IoU: no prefix for one output, else the
+    name of the `mask` output's layer (`mask`, or `quant_mask` in a QAT model)."""
+    if len(model.output_names) == 1:
+        return "val_person_iou"
+    # Keras orders a dict's outputs by sorted key; output_names follow that order.
+    mask_layer = model.output_names[sorted(model.output.keys()).index("mask")]
+    return f"val_{mask_layer}_person_iou"
 
 
 class RunExistsError(ValueError):
@@ -126,6 +186,9 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
     Writes to `out_dir`: `config.yaml` (resolved config), `backup/` (weights,
     optimizer and epoch, for `resume`), `last.keras`, `best.keras` (best
     validation person IoU), `metrics.csv`, `metrics.json`, `tensorboard/`.
+    QAT runs (`optimize.quantize`) write `best.h5` / `last.h5` instead; pruning
+    runs also write `pruned_stripped.keras` (best checkpoint at the target
+    sparsity, wrappers removed) at the end.
 
     Args:
       config: `ExperimentConfig` with `data.train` (and ideally `data.val`).
@@ -135,8 +198,8 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
       resume: bool, continue the run in `out_dir` from its last epoch.
       verbose: Keras verbosity; default: progress bar on a terminal, one line
         per epoch otherwise.
-      model: optional prebuilt model (e.g. a QAT or pruning model); default
-        `build_segmenter(config)`.
+      model: optional prebuilt float model; default `build_segmenter(config)`.
+        `train.init_from` and then `optimize` are applied to it.
       log: callable for messages. Defaults to `print`.
 
     Returns:
@@ -174,6 +237,11 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
     model = model if model is not None else build_segmenter(config)
     if config.train.init_from and not os.path.exists(backup):
         init_from_saved(model, config.train.init_from, log)
+    elif (config.optimize.quantize or config.optimize.prune_sparsity) and \
+            not config.train.init_from:
+        log("warning: optimize stage without train.init_from: QAT/pruning from random "
+            "weights; set train.init_from to the float run's best checkpoint.")
+    model = apply_optimization(model, config)
     compile_segmenter(model, config)
     targets = ("mask", "centernet") if config.model.detector else ("mask",)
     train_ds = keras_pairs(build_dataset(train_stores, size, config.train.batch_size, True,
@@ -185,20 +253,47 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
         val_ds = keras_pairs(build_dataset(val_stores, size, config.train.batch_size, False,
                                            targets=targets), model.output.keys())
 
+    best_name, last_name = checkpoint_names(config)
     callbacks = [
         keras.callbacks.BackupAndRestore(backup, save_freq="epoch", delete_checkpoint=False),
-        keras.callbacks.ModelCheckpoint(os.path.join(out_dir, LAST_MODEL)),
+        keras.callbacks.ModelCheckpoint(os.path.join(out_dir, last_name)),
         keras.callbacks.CSVLogger(os.path.join(out_dir, "metrics.csv"), append=True),
         JsonMetricLog(os.path.join(out_dir, "metrics.json")),
         keras.callbacks.TensorBoard(os.path.join(out_dir, "tensorboard"), write_graph=False,
                                     profile_batch=0),
     ]
+    first_best_epoch = 1
+    if config.optimize.prune_sparsity:
+        callbacks.extend(pruning_callbacks())
+        # The mask update at the end step lands in the next epoch's first batch.
+        first_best_epoch = prune_end_step(config) // config.train.steps_per_epoch + 1
     if val_ds is not None:
-        callbacks.append(keras.callbacks.ModelCheckpoint(
-            os.path.join(out_dir, BEST_MODEL), monitor=monitor_name(model), mode="max",
-            save_best_only=True))
+        callbacks.append(BestCheckpoint(
+            os.path.join(out_dir, best_name), monitor=monitor_name(model), mode="max",
+            save_best_only=True, first_epoch=first_best_epoch))
     if verbose is None:
         verbose = 1 if os.isatty(1) else 2
-    return model.fit(train_ds, epochs=config.train.epochs,
-                     steps_per_epoch=config.train.steps_per_epoch, validation_data=val_ds,
-                     callbacks=callbacks, verbose=verbose)
+    history = model.fit(train_ds, epochs=config.train.epochs,
+                        steps_per_epoch=config.train.steps_per_epoch, validation_data=val_ds,
+                        callbacks=callbacks, verbose=verbose)
+    if config.optimize.prune_sparsity:
+        write_stripped(out_dir, best_name if val_ds is not None else last_name,
+                       config.optimize.prune_sparsity, log)
+    return history
+
+
+def write_stripped(out_dir, checkpoint, target=0.0, log=print):
+    """Strips the pruning wrappers of a run's checkpoint into `PRUNED_MODEL`."""
+    from portrait_garden.saving import load_model
+
+    path = os.path.join(out_dir, checkpoint)
+    if not os.path.exists(path):
+        path = os.path.join(out_dir, LAST_MODEL)
+    stripped = strip_pruning(load_model(path))
+    stripped.save(os.path.join(out_dir, PRUNED_MODEL))
+    log(f"{PRUNED_MODEL}: from {os.path.basename(path)}, sparsity of the pruned kernels "
+        f"{sparsity(stripped):.3f}")
+    if target and sparsity(stripped) < target - 0.01:
+        log(f"warning: sparsity {sparsity(stripped):.3f} is below the target {target}: the run "
+            "ended before optimize.prune_end_step (or between mask updates).")
+    return stripped
