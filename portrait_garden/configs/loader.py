@@ -106,7 +106,8 @@ def parse_override(text):
             f"override {text!r}: expected KEY=VALUE, e.g. model.width_multiplier=0.5.")
     key, raw = text.split("=", 1)
     try:
-        value = yaml.safe_load(raw)
+        # `key=` means the empty string (e.g. --set train.init_from=), not null.
+        value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as e:
         raise ConfigError(f"override {text!r}: value is not valid YAML: {e}") from None
     nested = value

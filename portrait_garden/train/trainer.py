@@ -21,7 +21,7 @@ from portrait_garden.optimize.pruning import (
     sparsity,
     strip_pruning,
 )
-from portrait_garden.optimize.qat import quantize_model
+from portrait_garden.optimize.qat import SCHEMES, quantize_model
 
 BEST_MODEL = "best.keras"
 LAST_MODEL = "last.keras"
@@ -50,17 +50,28 @@ def apply_optimization(model, config):
     recipe with `init_from` the pruned run's `pruned_stripped.keras` and
     `optimize.quantize_scheme: prune_preserve`.
     """
+    check_optimize(config)
     opt = config.optimize
-    if opt.quantize and opt.prune_sparsity:
-        raise ValueError("optimize.quantize and optimize.prune_sparsity are both set: prune in "
-                         "one run, then QAT from its pruned_stripped.keras with "
-                         "optimize.quantize_scheme=prune_preserve.")
     if opt.prune_sparsity:
         return prune_model(model, opt.prune_sparsity, opt.prune_begin_step,
                            prune_end_step(config), opt.prune_frequency)
     if opt.quantize:
         return quantize_model(model, opt.quantize_scheme)
     return model
+
+
+def check_optimize(config):
+    """Raises ValueError for an `optimize` section the trainer cannot run."""
+    opt = config.optimize
+    if opt.quantize and opt.prune_sparsity:
+        raise ValueError("optimize.quantize and optimize.prune_sparsity are both set: prune in "
+                         "one run, then QAT from its pruned_stripped.keras with "
+                         "optimize.quantize_scheme=prune_preserve.")
+    if not 0.0 <= opt.prune_sparsity < 1.0:
+        raise ValueError(f"optimize.prune_sparsity must be in [0, 1), got {opt.prune_sparsity}.")
+    if opt.quantize_scheme not in SCHEMES:
+        raise ValueError(f"optimize.quantize_scheme must be one of {list(SCHEMES)}, got "
+                         f"{opt.quantize_scheme!r}.")
 
 
 class BestCheckpoint(keras.callbacks.ModelCheckpoint):
@@ -209,6 +220,7 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
       RunExistsError: `out_dir` has a run and `resume` is False.
       ValueError: no training data in the config.
     """
+    check_optimize(config)
     if not config.data.train:
         raise ValueError("The recipe has no data.train datasets; add at least one, e.g. "
                          "data: {train: [{path: pfcn, split: train}]}.")

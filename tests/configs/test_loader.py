@@ -27,6 +27,10 @@ def test_base_inheritance_and_overrides(tmp_path):
     assert config.model.image_size == (224, 160)      # override, as a tuple
     assert config.loss.side_weight == 0.2
     assert config.model.categorical_attention is True  # schema default
+    # An empty value is the empty string (how recipes' headers say to drop init_from).
+    assert load_config(None, ["train.init_from="]).train.init_from == ""
+    optimized = load_config(None, ["optimize.quantize=true", "optimize.prune_sparsity=0.5"])
+    assert optimized.optimize.quantize and optimized.optimize.prune_sparsity == 0.5
     assert os.path.basename(base) == "base.yaml"
 
 
@@ -40,6 +44,8 @@ def test_base_inheritance_and_overrides(tmp_path):
     ("- a\n- b\n", "must be a mapping of sections"),
     ("model: [\n", "not valid YAML"),
     ("base: missing.yaml\n", "Config file not found"),
+    ("optimize:\n  quantise: true\n", "unknown key 'optimize.quantise'"),
+    ("optimize:\n  prune_sparsity: half\n", "'optimize.prune_sparsity' must be a number"),
 ])
 def test_bad_configs_name_key_and_file(tmp_path, text, message):
     path = _write(tmp_path / "bad.yaml", text)
