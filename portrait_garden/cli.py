@@ -190,15 +190,21 @@ def _evaluate(args):
 
     predictor = Predictor(args.model, grouping=args.grouping)
     dataset = resolve_dataset(args.dataset, args.data_dir)
-    result = evaluate_dataset(predictor, dataset, args.split, args.max_images)
+    result = evaluate_dataset(predictor, dataset, args.split, args.max_images,
+                              boundary_tolerance=args.boundary_tolerance, viz_dir=args.viz,
+                              viz_count=args.viz_count)
     result.update({"model": args.model, "grouping": args.grouping if predictor.kind == "keras"
                    else "as exported", "split": args.split})
-    print("| dataset | images | person IoU | mean image IoU | mask AP | AP50 | AP75 |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"| dataset | images | person IoU | mean image IoU | 2-class mIoU | boundary F "
+          f"({args.boundary_tolerance} px) | mask AP | AP50 | AP75 |")
+    print("|---|---|---|---|---|---|---|---|---|")
     ap = [f"{result[k]:.3f}" if k in result else "-" for k in ("mask_ap", "mask_ap50",
                                                                 "mask_ap75")]
-    print(f"| {result['dataset']} | {result['images']} "
-          f"| {result['person_iou']:.4f} | {result['mean_image_iou']:.4f} | {' | '.join(ap)} |")
+    print(f"| {result['dataset']} | {result['images']} | {result['person_iou']:.4f} "
+          f"| {result['mean_image_iou']:.4f} | {result['miou']:.4f} | {result['boundary_f']:.4f} "
+          f"| {' | '.join(ap)} |")
+    if args.viz:
+        print("overlays: " + ", ".join(result["viz"]))
     if args.out:
         write_json(result, args.out)
         print(f"wrote {args.out}")
@@ -253,6 +259,11 @@ def build_parser():
                           help="grouping mode (for .keras models)")
     evaluate.add_argument("--max-images", type=int)
     evaluate.add_argument("--out", help="write the figures as JSON")
+    evaluate.add_argument("--viz", metavar="DIR", help="write best.png / worst.png overlays "
+                          "(instances, boxes, superpixel edges, ground truth)")
+    evaluate.add_argument("--viz-count", type=int, default=6, help="images per overlay grid")
+    evaluate.add_argument("--boundary-tolerance", type=int, default=3,
+                          help="pixel tolerance of the boundary F-score (default 3)")
     evaluate.set_defaults(func=_evaluate)
 
     data_cmd = sub.add_parser("data", help="look at datasets")

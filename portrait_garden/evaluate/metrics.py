@@ -86,3 +86,59 @@ def boundary_recall(segments, truth, tolerance=2):
         return 1.0
     near = maximum_filter(_edges(segments), size=2 * tolerance + 1)
     return float((truth_edges & near).sum() / truth_edges.sum())
+
+
+def boundary_f_score(pred, truth, valid=None, tolerance=3):
+    """Boundary F-score of a predicted person mask (Perazzi et al. 2016, the DAVIS
+    "F" measure): precision is the fraction of predicted boundary pixels within
+    `tolerance` pixels (Chebyshev) of a true boundary pixel, recall the converse;
+    F is their harmonic mean.
+
+    Args:
+      pred, truth: bool masks of one shape.
+      valid: optional bool mask; boundary pixels outside it (e.g. crowd or
+        unlabelled regions) are not counted.
+      tolerance: int pixels. Defaults to 3.
+
+    Returns:
+      float in [0, 1]: 1.0 when neither mask has a boundary, 0.0 when only one has.
+    """
+    from scipy.ndimage import maximum_filter
+
+    pred_edges = _edges(np.asarray(pred, bool))
+    truth_edges = _edges(np.asarray(truth, bool))
+    if valid is not None:
+        pred_edges &= valid
+        truth_edges &= valid
+    if not pred_edges.any() and not truth_edges.any():
+        return 1.0
+    if not pred_edges.any() or not truth_edges.any():
+        return 0.0
+    size = 2 * tolerance + 1
+    precision = (pred_edges & maximum_filter(truth_edges, size=size)).sum() / pred_edges.sum()
+    recall = (truth_edges & maximum_filter(pred_edges, size=size)).sum() / truth_edges.sum()
+    if precision + recall == 0:
+        return 0.0
+    return float(2 * precision * recall / (precision + recall))
+
+
+def confusion_2class(pred, truth, valid=None):
+    """`[2, 2]` int64 confusion counts (rows: truth background/person; columns: pred)."""
+    pred = np.asarray(pred, bool)
+    truth = np.asarray(truth, bool)
+    if valid is None:
+        valid = np.ones(pred.shape, bool)
+    t, p = truth[valid], pred[valid]
+    return np.array([[np.sum(~t & ~p), np.sum(~t & p)],
+                     [np.sum(t & ~p), np.sum(t & p)]], np.int64)
+
+
+def miou_2class(confusion):
+    """Mean of background IoU and person IoU from `confusion_2class` counts (summed
+    over a dataset for the dataset-level figure)."""
+    confusion = np.asarray(confusion, np.float64)
+    ious = []
+    for c in (0, 1):
+        union = confusion[c, :].sum() + confusion[:, c].sum() - confusion[c, c]
+        ious.append(confusion[c, c] / union if union else 1.0)
+    return float(np.mean(ious))

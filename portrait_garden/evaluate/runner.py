@@ -6,6 +6,7 @@ import os
 import numpy as np
 
 from portrait_garden.data.readers import IGNORE, detect_format, read_examples
+from portrait_garden.evaluate.metrics import boundary_f_score, confusion_2class, miou_2class
 
 
 class Predictor:
@@ -26,8 +27,14 @@ class Predictor:
         if path.endswith(".tflite"):
             from ai_edge_litert.interpreter import Interpreter
 
-            self._run = Interpreter(model_path=path, num_threads=num_threads) \
-                .get_signature_runner("serving_default")
+            interpreter = Interpreter(model_path=path, num_threads=num_threads)
+            signature = interpreter.get_signature_list().get("serving_default", {})
+            if "person_probability" not in signature.get("outputs", []):
+                raise ValueError(
+                    f"{path} returns {signature.get('outputs')}, not the pipeline's outputs: it "
+                    "is not an end-to-end export (network_*.tflite is the network alone; use "
+                    "model_*.tflite from portrait-garden export).")
+            self._run = interpreter.get_signature_runner("serving_default")
             self.kind = "tflite"
         elif path.endswith(".keras") or path.endswith(".h5"):
             from portrait_garden.saving import load_model
@@ -82,24 +89,25 @@ def _semantic_runner(model):
     return lambda image: {"person_probability": run(image).numpy()}
 
 
-def _person_counts(pred, labels):
-    valid = labels != IGNORE
-    truth = (labels > 0) & valid
-    pred = pred & valid
-    return int((pred & truth).sum()), int((pred | truth).sum())
-
-
-def evaluate_dataset(predictor, dataset, split=None, max_images=None, progress=True):
-    """Person IoU (dataset-level and mean per image) on any set; mask AP on COCO sets.
+def evaluate_dataset(predictor, dataset, split=None, max_images=None, progress=True,
+                     boundary_tolerance=3, viz_dir=None, viz_count=6):
+    """Evaluates a `Predictor` on a folder or COCO set (any size of photo).
 
     Returns:
-      dict with `person_iou`, `mean_image_iou`, `images`, and for COCO sets
-      `mask_ap`, `mask_ap50`, `mask_ap75`.
+      dict (the JSON `portrait-garden evaluate --out` writes):
+      `dataset`, `images`, `person_iou` (dataset-level: summed intersections
+      over summed unions), `mean_image_iou`, `miou` (2-class, dataset-level),
+      `boundary_f` (mean per image, at `boundary_tolerance` pixels),
+      `boundary_tolerance`, `per_image` (list of `{id, iou, boundary_f,
+      instances}`), and for COCO sets `mask_ap`, `mask_ap50`, `mask_ap75`.
+      Unlabelled (ignore) pixels count nowhere.
     """
     examples, report = read_examples(dataset, split)
     if max_images:
         examples = examples[:max_images]
-    inter = union = 0
+    if not examples:
+        raise ValueError(f"{dataset} (split {split!r}) has no images to evaluate.")
+    confusion = np.zeros((2, 2), np.int64)
     per_image, detections = [], []
     iterator = examples
     if progress:
@@ -108,21 +116,85 @@ def evaluate_dataset(predictor, dataset, split=None, max_images=None, progress=T
         iterator = tqdm(examples, desc=f"evaluate {report.source}", unit="img")
     for index, ex in enumerate(iterator):
         out = predictor.predict(ex.image)
+        if out["person_probability"].shape != ex.labels.shape:
+            raise ValueError(f"{predictor.path} returned person_probability of shape "
+                             f"{out['person_probability'].shape} for a photo of "
+                             f"{ex.labels.shape}: not a portrait-garden export.")
         pred = out["person_probability"] > 0.5
-        i, u = _person_counts(pred, ex.labels)
-        inter, union = inter + i, union + u
-        per_image.append(i / u if u else 1.0)
+        valid = ex.labels != IGNORE
+        truth = ex.labels > 0
+        counts = confusion_2class(pred, truth & valid, valid)
+        confusion += counts
+        union = counts[1, 1] + counts[0, 1] + counts[1, 0]
         labels = out.get("instance_labels")
-        for k in range(int(out.get("num_instances", 0))):
+        num = int(out.get("num_instances", 0))
+        per_image.append({"id": ex.id, "iou": float(counts[1, 1] / union) if union else 1.0,
+                          "boundary_f": boundary_f_score(pred, truth & valid, valid,
+                                                         boundary_tolerance),
+                          "instances": num})
+        for k in range(num):
             m = labels == k + 1
             if m.any():
                 detections.append((index, m, float(out["scores"][k])))
+    union = confusion[1, 1] + confusion[0, 1] + confusion[1, 0]
     result = {"dataset": report.source, "images": len(examples),
-              "person_iou": inter / union if union else 1.0,
-              "mean_image_iou": float(np.mean(per_image))}
+              "person_iou": float(confusion[1, 1] / union) if union else 1.0,
+              "mean_image_iou": float(np.mean([r["iou"] for r in per_image])),
+              "miou": miou_2class(confusion),
+              "boundary_f": float(np.mean([r["boundary_f"] for r in per_image])),
+              "boundary_tolerance": boundary_tolerance}
     if detect_format(dataset) == "coco" and "num_instances" in predictor.expected:
         result.update(mask_ap(examples, detections))
+    result["per_image"] = per_image
+    if viz_dir:
+        result["viz"] = write_best_worst(predictor, examples, per_image, viz_dir, viz_count)
     return result
+
+
+def write_best_worst(predictor, examples, per_image, out_dir, count=6, superpixels=True):
+    """Overlays of the `count` best and worst images by person IoU: prediction
+    (one colour per person, boxes, superpixel edges) beside the ground truth.
+
+    Returns:
+      list of written PNG paths.
+    """
+    from portrait_garden.data.visualize import save_grid
+
+    os.makedirs(out_dir, exist_ok=True)
+    order = np.argsort([r["iou"] for r in per_image], kind="stable")
+    paths = []
+    for name, picked in (("worst", order[:count]), ("best", order[::-1][:count])):
+        samples = []
+        for i in picked:
+            ex = examples[i]
+            out = predictor.predict(ex.image)
+            labels = out.get("instance_labels", (out["person_probability"] > 0.5).astype(int))
+            edges = superpixel_edges(ex.image) if superpixels else None
+            samples.append({"image": ex.image, "labels": labels, "boundary": edges,
+                            "boxes": out.get("boxes", np.zeros((0, 4)))[
+                                :int(out.get("num_instances", 0))],
+                            "title": f"{ex.id[:18]} IoU {per_image[i]['iou']:.3f}"})
+            samples.append({"image": ex.image, "labels": ex.labels, "title": "ground truth"})
+        path = os.path.join(out_dir, f"{name}.png")
+        save_grid(samples, path, columns=4,
+                  title=f"{name} {len(picked)} by person IoU: prediction | ground truth")
+        paths.append(path)
+    return paths
+
+
+def superpixel_edges(photo, grid=(16, 16)):
+    """`[H, W, 1]` float edges of the pipeline's SLIC superpixels on a photo (computed
+    on a 256x256 resize, as the grouping sees it at its resolution), for drawing."""
+    import tensorflow as tf
+
+    from portrait_garden.evaluate.metrics import _edges
+    from portrait_garden.ops.superpixels import slic
+
+    h, w = photo.shape[:2]
+    small = tf.image.resize(tf.constant(photo, tf.float32), (256, 256))
+    labels, _, _ = slic(small, grid)
+    big = tf.image.resize(tf.cast(labels[..., None], tf.float32), (h, w), method="nearest")
+    return _edges(big.numpy()[..., 0])[..., None].astype(np.float32)
 
 
 def mask_ap(examples, detections):

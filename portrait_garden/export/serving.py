@@ -65,9 +65,10 @@ def serving_network(model):
     return keras.Model(model.input, outputs, name="serving_network")
 
 
-def _compact(labels, owner, boxes, scores, valid):
-    """Drops detections that own no pixel of `owner` and renumbers `labels` 1..N."""
+def _compact(owner, boxes, scores, valid):
+    """Drops detections that own no pixel of `owner` and renumbers `owner` 1..N."""
     n = boxes.shape[0]
+    labels = owner
     counts = tf.reduce_sum(tf.one_hot(tf.reshape(owner, [-1]), n + 1, dtype=tf.float32), 0)
     keep = valid & (counts[1:] > 0)
     keepf = tf.cast(keep, tf.float32)
@@ -142,7 +143,12 @@ class InstanceSegmenter(tf.Module):
 
 
 def letterbox(image, size):
-    """Resizes a uint8 batch-1 photo of any size to fit `size`, centred, zero padded.
+    """Fits a uint8 batch-1 photo of any size into `size`, centred, zero padded.
+
+    The photo is first zero-padded (at photo resolution) to the aspect
+    ratio of `size`, then resized to exactly `size`: the resize then has a
+    static output shape, which TFLite runs several times faster than a resize
+    to a data-dependent size followed by padding.
 
     Args:
       image: uint8 `[1, h, w, 3]`.
@@ -150,18 +156,48 @@ def letterbox(image, size):
 
     Returns:
       `(canvas, window)`: float32 `[1, H, W, 3]` in [0, 255]; int32 scalars
-      `(oy, ox, nh, nw)`, where the photo sits in the canvas.
+      `(oy, ox, nh, nw)`, where the photo sits in the canvas (to the nearest
+      pixel).
     """
     H, W = size
     h, w = tf.shape(image)[1], tf.shape(image)[2]
     hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
     scale = tf.minimum(H / hf, W / wf)
-    nh = tf.clip_by_value(tf.cast(tf.round(hf * scale), tf.int32), 1, H)
-    nw = tf.clip_by_value(tf.cast(tf.round(wf * scale), tf.int32), 1, W)
-    oy, ox = (H - nh) // 2, (W - nw) // 2
-    resized = tf.image.resize(tf.cast(image, tf.float32), tf.stack([nh, nw]))
-    canvas = tf.pad(resized, [[0, 0], [oy, H - nh - oy], [ox, W - nw - ox], [0, 0]])
+    ph = tf.maximum(tf.cast(tf.round(H / scale), tf.int32), h)
+    pw = tf.maximum(tf.cast(tf.round(W / scale), tf.int32), w)
+    top, left = (ph - h) // 2, (pw - w) // 2
+    # (float: TFLite's PAD has no plain uint8 kernel.)
+    paddings = tf.stack([tf.stack([0, 0]), tf.stack([top, ph - h - top]),
+                         tf.stack([left, pw - w - left]), tf.stack([0, 0])])
+    padded = tf.pad(tf.cast(image, tf.float32), paddings)
+    canvas = tf.image.resize(padded, [H, W])
+    sy, sx = H / tf.cast(ph, tf.float32), W / tf.cast(pw, tf.float32)
+    oy = tf.cast(tf.round(tf.cast(top, tf.float32) * sy), tf.int32)
+    ox = tf.cast(tf.round(tf.cast(left, tf.float32) * sx), tf.int32)
+    nh = tf.clip_by_value(tf.cast(tf.round(hf * sy), tf.int32), 1, H - oy)
+    nw = tf.clip_by_value(tf.cast(tf.round(wf * sx), tf.int32), 1, W - ox)
     return tf.reshape(canvas, [1, H, W, 3]), (oy, ox, nh, nw)
+
+
+def upsample_nearest(x, factor):
+    """`[h, w]` -> `[h * factor, w * factor]` by repetition (one broadcast multiply;
+    TFLite's nearest-neighbour resize is several times slower)."""
+    h, w = x.shape
+    tiled = tf.reshape(x, [h, 1, w, 1]) * tf.ones([1, factor, 1, factor], x.dtype)
+    return tf.reshape(tiled, [h * factor, w * factor])
+
+
+def resize_nearest(x, size):
+    """Nearest-neighbour resize of `[h, w]` to a dynamic `size` with two gathers
+    (half-pixel centres, like `tf.image.resize(..., "nearest")`)."""
+    def index(n_out, n_in):
+        pos = (tf.range(n_out, dtype=tf.float32) + 0.5) * (tf.cast(n_in, tf.float32)
+                                                            / tf.cast(n_out, tf.float32))
+        return tf.minimum(tf.cast(pos, tf.int32), n_in - 1)
+
+    in_shape = tf.shape(x)
+    rows = tf.gather(x, index(size[0], in_shape[0]))
+    return tf.gather(rows, index(size[1], in_shape[1]), axis=1)
 
 
 def instances_from_outputs(net, canvas, config):
@@ -178,7 +214,6 @@ def instances_from_outputs(net, canvas, config):
       prob [H, W, 1])`, boxes normalized to the canvas.
     """
     cfg = config
-    H, W = canvas.shape[1], canvas.shape[2]
     prob = tf.sigmoid(net["mask"])[0]                                           # [H, W, 1]
     boxes, scores, valid = decode_centers(
         net["center_heatmap"][0], net["box_size"][0], cfg.max_detections,
@@ -188,15 +223,15 @@ def instances_from_outputs(net, canvas, config):
     small_image = tf.nn.avg_pool2d(canvas, s, s, "VALID")[0]
     owner = group_instances(small_prob[..., 0], boxes, valid, small_image, net["features"][0],
                             cfg.grouping, cfg.grid, cfg.mask_threshold)
+    # Drop persons without pixels and renumber, at grouping resolution (cheap).
+    owner, boxes, scores, num = _compact(owner, boxes, scores, valid)
     # Back to network resolution: person pixels come from the full-resolution mask; a
     # person pixel whose low-resolution cell was background takes a neighbour's owner.
     owner_f = tf.cast(owner, tf.float32)[None, ..., None]
     owner_f = tf.where(owner_f > 0, owner_f, tf.nn.max_pool2d(owner_f, 3, 1, "SAME"))
-    owner_full = tf.image.resize(owner_f, [H, W], method="nearest")[0, ..., 0]
+    owner_full = upsample_nearest(owner_f[0, ..., 0], s)
     person = prob[..., 0] > cfg.mask_threshold
     labels = tf.where(person, tf.cast(owner_full, tf.int32), 0)
-    # Count pixels at grouping resolution (cheap); ids it drops are cleared at full size.
-    labels, boxes, scores, num = _compact(labels, owner, boxes, scores, valid)
     return labels, boxes, scores, num, prob
 
 
@@ -204,11 +239,8 @@ def undo_letterbox(labels, boxes, scores, num, prob, window, photo_size):
     """Maps network-resolution results back to the photo (see `InstanceSegmenter`)."""
     oy, ox, nh, nw = window
     h, w = photo_size[0], photo_size[1]
-    crop = labels[oy:oy + nh, ox:ox + nw]
+    labels = resize_nearest(labels[oy:oy + nh, ox:ox + nw], tf.stack([h, w]))
     # expand_dims, not [None], on dynamic shapes: new-axis slicing is not a builtin.
-    crop = tf.expand_dims(tf.expand_dims(tf.cast(crop, tf.float32), 0), -1)
-    labels = tf.reshape(tf.image.resize(crop, tf.stack([h, w]), method="nearest"),
-                        tf.stack([h, w]))
     prob_crop = tf.expand_dims(prob[oy:oy + nh, ox:ox + nw], 0)
     person_probability = tf.reshape(tf.image.resize(prob_crop, tf.stack([h, w])),
                                     tf.stack([h, w]))

@@ -56,28 +56,48 @@ def from_cells(x, grid, cell):
     return tf.nn.depth_to_space(x, cell)[0]
 
 
-def _shift(grid_values, dy, dx):
-    """`out[i, j] = grid_values[i + dy, j + dx]`, zero outside. `[gh, gw, C]`."""
-    padded = tf.pad(grid_values, [[1, 1], [1, 1], [0, 0]])
-    gh, gw = grid_values.shape[0], grid_values.shape[1]
-    return padded[1 + dy:1 + dy + gh, 1 + dx:1 + dx + gw]
+def _candidate_index(grid):
+    """int32 `[K, 9]`: flat index of each cell's 9 candidate cells (`OFFSETS` order);
+    `K` (the index of an appended zero row) for candidates outside the grid."""
+    gh, gw = grid
+    index = np.full((gh * gw, len(OFFSETS)), gh * gw, np.int32)
+    for i in range(gh):
+        for j in range(gw):
+            for k, (dy, dx) in enumerate(OFFSETS):
+                if 0 <= i + dy < gh and 0 <= j + dx < gw:
+                    index[i * gw + j, k] = (i + dy) * gw + (j + dx)
+    return index
+
+
+def _with_zero_row(values):
+    return tf.concat([values, tf.zeros_like(values[:1])], axis=0)
 
 
 def candidates(grid_values, grid):
     """The values of each cell's 9 candidate cells: `[gh, gw, C]` -> `[K, 9, C]`
-    (zeros for candidates outside the grid)."""
+    (zeros for candidates outside the grid). One gather (TFLite: GATHER)."""
     c = grid_values.shape[-1]
-    stacked = tf.stack([_shift(grid_values, dy, dx) for dy, dx in OFFSETS], axis=2)
-    return tf.reshape(stacked, [grid[0] * grid[1], 9, c])
+    flat = _with_zero_row(tf.reshape(grid_values, [grid[0] * grid[1], c]))
+    return tf.gather(flat, tf.constant(_candidate_index(grid)))
 
 
 def _inside_grid(grid):
-    inside = np.zeros((grid[0], grid[1], 9), np.float32)
-    for k, (dy, dx) in enumerate(OFFSETS):
-        for i in range(grid[0]):
-            for j in range(grid[1]):
-                inside[i, j, k] = 0 <= i + dy < grid[0] and 0 <= j + dx < grid[1]
+    inside = (_candidate_index(grid) < grid[0] * grid[1]).astype(np.float32)
     return tf.constant(inside.reshape(grid[0] * grid[1], 1, 9))
+
+
+def _owner_index(grid):
+    """int32 `[K, 9]`: for cell `j` and offset `o`, the flat row `k * 9 + o` of the
+    cell `k = j - o` whose pixels with offset `o` belong to `j` (`9K`, a zero row,
+    when `k` is outside the grid)."""
+    k_cells = grid[0] * grid[1]
+    forward = _candidate_index(grid)                    # forward[k, o] = k + offset o
+    index = np.full((k_cells, 9), 9 * k_cells, np.int32)
+    for k in range(k_cells):
+        for o in range(9):
+            if forward[k, o] < k_cells:
+                index[forward[k, o], o] = k * 9 + o
+    return index
 
 
 def cell_sums(values, assignment, grid):
@@ -92,10 +112,12 @@ def cell_sums(values, assignment, grid):
       float32 `[grid_h, grid_w, C]`.
     """
     c = values.shape[-1]
+    k_cells = grid[0] * grid[1]
     per_offset = tf.matmul(assignment, values, transpose_a=True)            # [K, 9, C]
-    per_offset = tf.reshape(per_offset, [grid[0], grid[1], 9, c])
-    # Pixels of cell (i, j) with offset (dy, dx) belong to cell (i + dy, j + dx).
-    return tf.add_n([_shift(per_offset[:, :, k], -dy, -dx) for k, (dy, dx) in enumerate(OFFSETS)])
+    # Pixels of cell k with offset o belong to cell k + o: gather them per owner.
+    flat = _with_zero_row(tf.reshape(per_offset, [k_cells * 9, c]))
+    owned = tf.gather(flat, tf.constant(_owner_index(grid)))                # [K, 9, C]
+    return tf.reshape(tf.reduce_sum(owned, axis=1), [grid[0], grid[1], c])
 
 
 def spread_to_pixels(grid_values, assignment, grid):

@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -65,9 +66,43 @@ def test_evaluate_dataset_schema_on_a_tiny_coco_set(tmp_path):
     write_coco_set(tmp_path / "coco")
     examples, _ = read_examples(str(tmp_path / "coco"))
     result = evaluate_dataset(_PerfectPredictor(examples), str(tmp_path / "coco"),
-                              progress=False)
-    assert set(result) == {"dataset", "images", "person_iou", "mean_image_iou", "mask_ap",
-                           "mask_ap50", "mask_ap75"}
+                              progress=False, viz_dir=str(tmp_path / "viz"), viz_count=2)
+    assert set(result) == {"dataset", "images", "person_iou", "mean_image_iou", "miou",
+                           "boundary_f", "boundary_tolerance", "mask_ap", "mask_ap50",
+                           "mask_ap75", "per_image", "viz"}
     assert result["images"] == 3 and result["person_iou"] == pytest.approx(1.0)
+    assert result["miou"] == pytest.approx(1.0) and result["boundary_f"] == pytest.approx(1.0)
     assert result["mask_ap"] == pytest.approx(1.0)
+    assert [set(r) for r in result["per_image"]] == [{"id", "iou", "boundary_f",
+                                                      "instances"}] * 3
+    assert sorted(os.path.basename(p) for p in result["viz"]) == ["best.png", "worst.png"]
+    assert all(os.path.getsize(p) > 10_000 for p in result["viz"])
     json.dumps(result)
+
+
+class _ShiftedPredictor(_PerfectPredictor):
+    """The ground truth moved 6 pixels right: IoU, mIoU and boundary F all drop."""
+
+    def predict(self, photo):
+        out = super().predict(photo)
+        out["person_probability"] = np.roll(out["person_probability"], 6, axis=1)
+        return out
+
+
+def test_evaluate_dataset_scores_a_shifted_prediction_lower(tmp_path):
+    write_coco_set(tmp_path / "coco")
+    examples, _ = read_examples(str(tmp_path / "coco"))
+    result = evaluate_dataset(_ShiftedPredictor(examples), str(tmp_path / "coco"),
+                              progress=False)
+    assert result["person_iou"] < 0.95 and result["miou"] < 0.98
+    assert result["boundary_f"] < 0.9
+
+
+def test_network_only_tflite_is_refused_with_a_clear_message(tmp_path):
+    from portrait_garden.evaluate.runner import Predictor
+    from portrait_garden.export import write_tflite
+    from tests.conftest import tiny_segmenter
+
+    path = write_tflite(tiny_segmenter(), str(tmp_path / "network_float32.tflite"))
+    with pytest.raises(ValueError, match="not an end-to-end export"):
+        Predictor(path)
