@@ -211,6 +211,38 @@ def _evaluate(args):
     return 0
 
 
+def _benchmark(args):
+    from portrait_garden.data import read_examples, resolve_dataset
+    from portrait_garden.evaluate import benchmark as bm
+
+    models = bm.models_from(args.model or [_default_model(None)])
+    if not args.no_peer:
+        models.insert(0, bm.TFLiteModel(bm.fetch_peer(), bm.PEER_NAME, kind="peer"))
+    examples = []
+    if args.dataset:
+        examples, _ = read_examples(resolve_dataset(args.dataset, args.data_dir), args.split)
+        examples = examples[:args.max_images] if args.max_images else examples
+    rows = bm.run_benchmark(models, examples, repeats=args.repeats)
+    where = f"{args.dataset}/{args.split or 'all'}, {len(examples)} photos" if examples else \
+        "no dataset (latency and size only)"
+    print(f"\nperson IoU on {where}; latency at {bm.INPUT_SIZE}x{bm.INPUT_SIZE}, "
+          f"{args.repeats} runs, ai-edge-litert\n")
+    print(bm.markdown_table(rows))
+    overhead = bm.pipeline_overhead(rows)
+    for folder, precision, threads, network, pipeline in overhead:
+        print(f"{folder} {precision}, {threads} thread(s): network {network:.2f} ms, whole "
+              f"pipeline {pipeline:.2f} ms -> pre/post-processing + grouping add "
+              f"{pipeline - network:.2f} ms")
+    if args.out:
+        paths = bm.write_report(rows, args.out, meta={
+            "dataset": args.dataset, "split": args.split, "photos": len(examples),
+            "repeats": args.repeats, "input_size": bm.INPUT_SIZE,
+            "pipeline_overhead": [dict(zip(("export", "precision", "threads", "network_ms",
+                                            "pipeline_ms"), o)) for o in overhead]})
+        print("wrote " + ", ".join(paths.values()))
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="portrait-garden",
@@ -266,6 +298,20 @@ def build_parser():
                           help="pixel tolerance of the boundary F-score (default 3)")
     evaluate.set_defaults(func=_evaluate)
 
+    bench = sub.add_parser("benchmark", help="size, latency (1 and 2 threads) and accuracy "
+                           "of .tflite files beside MediaPipe's selfie segmenter")
+    bench.add_argument("--model", nargs="+", help="export folders and/or .tflite files "
+                       "(default: the shipped model)")
+    bench.add_argument("--dataset", help="folder or set name scored for person IoU, e.g. pfcn")
+    bench.add_argument("--split", help="split of a folder set, e.g. val")
+    bench.add_argument("--data-dir")
+    bench.add_argument("--max-images", type=int, help="score only the first N photos")
+    bench.add_argument("--repeats", type=int, default=50, help="timed runs per model")
+    bench.add_argument("--no-peer", action="store_true",
+                       help="skip MediaPipe's selfie segmenter (no download)")
+    bench.add_argument("--out", metavar="DIR", help="write benchmark.md/.json/.png here")
+    bench.set_defaults(func=_benchmark)
+
     data_cmd = sub.add_parser("data", help="look at datasets")
     data_sub = data_cmd.add_subparsers(dest="data_command", required=True)
     inspect = data_sub.add_parser(
@@ -307,10 +353,11 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     from portrait_garden.configs import ConfigError
     from portrait_garden.data import DataError
+    from portrait_garden.evaluate.benchmark import PeerUnavailable
 
     try:
         return args.func(args)
-    except (ConfigError, DataError, FileNotFoundError, ValueError) as e:
+    except (ConfigError, DataError, FileNotFoundError, ValueError, PeerUnavailable) as e:
         print(f"portrait-garden {args.command}: error: {e}", file=sys.stderr)
         return 2
 

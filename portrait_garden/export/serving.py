@@ -35,6 +35,10 @@ class ServingConfig:
         resolution of the stride-4 decoder features).
       grid: superpixel grid at grouping resolution. Defaults to (16, 16).
       mask_threshold: person probability threshold. Defaults to 0.5.
+      slic_iterations: SLIC assign/update rounds. Defaults to 3.
+      propagation_iterations: affinity label-propagation rounds. Defaults to 6.
+        (3 / 6 instead of 4 / 10 cut ~0.4 ms; pfg_sports mask AP50 0.283 vs
+        0.277 with the shipped network: no loss.)
     """
 
     grouping: str = "affinity"
@@ -44,6 +48,8 @@ class ServingConfig:
     group_scale: int = 4
     grid: tuple = (16, 16)
     mask_threshold: float = 0.5
+    slic_iterations: int = 3
+    propagation_iterations: int = 6
 
 
 def serving_network(model):
@@ -222,7 +228,9 @@ def instances_from_outputs(net, canvas, config):
     small_prob = tf.nn.avg_pool2d(prob[None], s, s, "VALID")[0]
     small_image = tf.nn.avg_pool2d(canvas, s, s, "VALID")[0]
     owner = group_instances(small_prob[..., 0], boxes, valid, small_image, net["features"][0],
-                            cfg.grouping, cfg.grid, cfg.mask_threshold)
+                            cfg.grouping, cfg.grid, cfg.mask_threshold,
+                            iterations=cfg.propagation_iterations,
+                            slic_iterations=cfg.slic_iterations)
     # Drop persons without pixels and renumber, at grouping resolution (cheap).
     owner, boxes, scores, num = _compact(owner, boxes, scores, valid)
     # Back to network resolution: person pixels come from the full-resolution mask; a
