@@ -46,8 +46,10 @@ def decode_centers(heatmap_logits, box_size, max_detections=8, score_threshold=0
     index = tf.cast(index, tf.int32)
     ys = tf.cast(index // w, tf.float32)
     xs = tf.cast(index % w, tf.float32)
-    onehot = tf.one_hot(index, h * w, dtype=tf.float32)                    # [N, h*w]
-    sizes = tf.matmul(onehot, tf.reshape(box_size, [h * w, 2]))            # [N, 2]
+    # A GATHER with [N, 1] indices: the one-hot matmul it replaces becomes TFLite's
+    # EMBEDDING_LOOKUP, which rejects a QAT model's int8 table (non-zero zero point).
+    sizes = tf.reshape(tf.gather(tf.reshape(box_size, [h * w, 2]), index[:, None]),
+                       [-1, 2])                                             # [N, 2]
     cy, cx = (ys + 0.5) / h, (xs + 0.5) / w
     half_h, half_w = tf.maximum(sizes[:, 0], 0.0) / 2.0, tf.maximum(sizes[:, 1], 0.0) / 2.0
     boxes = tf.clip_by_value(tf.stack([cy - half_h, cx - half_w, cy + half_h, cx + half_w], 1),
