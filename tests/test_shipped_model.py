@@ -73,3 +73,21 @@ def test_model_card_and_config_ship_with_the_model():
     text = open(os.path.join(MODEL_DIR, "MODEL_CARD.md"), encoding="utf-8").read()
     assert "non-commercial" in text.lower()
     assert os.path.exists(os.path.join(MODEL_DIR, "config.yaml"))
+
+
+def test_shipped_keras_model_is_the_network_inside_the_saved_model(astronaut):
+    import tensorflow as tf
+
+    import portrait_garden as pg
+    from portrait_garden.export import InstanceSegmenter, ServingConfig
+
+    with open(os.path.join(MODEL_DIR, "export.json"), encoding="utf-8") as f:
+        settings = json.load(f)["serving_config"]
+    settings["grid"] = tuple(settings["grid"])
+    model = pg.load_model(os.path.join(MODEL_DIR, "model.keras"))
+    ours = InstanceSegmenter(model, ServingConfig(**settings)).segment(astronaut)
+    saved = tf.saved_model.load(os.path.join(MODEL_DIR, "saved_model"))
+    theirs = saved.signatures["serving_default"](image=tf.constant(astronaut[None]))
+    np.testing.assert_allclose(ours["person_probability"],
+                               theirs["person_probability"].numpy(), atol=1e-4)
+    assert np.mean(ours["instance_labels"] == theirs["instance_labels"].numpy()) >= 0.99

@@ -1,0 +1,215 @@
+"""Regenerates the README's "Results" section and the shipped model card's figures from
+the JSON the commands below write.
+
+    python benchmarks/readme_results.py            # render from results/*.json
+    python benchmarks/readme_results.py --run      # first run every command (needs the
+                                                   # runs/ and exports/ named in them)
+
+No figure in that section is typed by hand: each table names the command whose JSON
+it renders, and `--run` re-creates those JSON files.
+"""
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHIPPED = "saved_models/portrait_instance_mbv2_256"
+DATA = "--data-dir ../shared/data"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def _evaluate(model, dataset, split, out, extra=""):
+    split_arg = f" --split {split}" if split else ""
+    return (out, f"portrait-garden evaluate --model {model} --dataset {dataset}{split_arg} "
+                 f"{DATA}{extra} --out {out}")
+
+
+JOBS = [
+    ("results/ablation.json", "python benchmarks/ablation_table.py runs/ablation_plain "
+                              "runs/ablation_paper --json results/ablation.json"),
+    _evaluate("runs/ablation_plain/last.keras", "pfcn", "val", "results/eval_ablation_plain.json"),
+    _evaluate("runs/ablation_paper/best.keras", "pfcn", "val", "results/eval_ablation_paper.json"),
+    *[_evaluate(f"{SHIPPED}/model_{p}.tflite", d, s, f"results/eval_{p}_{d}.json")
+      for p in ("float16", "int8") for d, s in (("pfcn", "val"), ("vikram", None),
+                                                ("pfg_sports", None))],
+    *[_evaluate(f"{SHIPPED}/model.keras", "pfg_sports", None, f"results/eval_{g}_pfg_sports.json",
+                f" --grouping {g}") for g in ("affinity", "box")],
+    ("results/benchmark/benchmark.json",
+     f"portrait-garden benchmark --model {SHIPPED} exports/instance_float exports/instance_prune50 "
+     f"exports/instance_qat --dataset pfcn --split val {DATA} --out results/benchmark"),
+]
+
+
+def load(path):
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def command(path):
+    return next(c for p, c in JOBS if p == path)
+
+
+def f4(x):
+    return "-" if x is None else f"{x:.4f}"
+
+
+def render():
+    out = []
+    add = out.append
+    add("Every figure below is rendered by `python benchmarks/readme_results.py` from the JSON "
+        "written by the command shown with it (`--run` re-runs them), on this repository's "
+        "2-core CPU machine; none is typed by hand.\n")
+
+    # Ablation.
+    rows = load("results/ablation.json")
+    add("### Ablation: the paper's blocks vs a plain encoder-decoder\n")
+    add(f"`{command('results/ablation.json')}` (recipes `ablation_plain_mbv2_050_224.yaml` / "
+        "`ablation_paper_mbv2_050_224.yaml`: width 0.5, 224x224, same data, schedule and seed, "
+        "from scratch; val = PFCN val letterboxed by the trainer):\n")
+    budget = rows[0]["budget_seconds"]
+    add("| run | deep sup. / cat. attention / boundary | epochs | final val IoU | best (epoch) "
+        f"| val IoU at {budget:.0f} s | wall time | `evaluate` PFCN val | 2-class mIoU | "
+        "boundary F (3 px) |")
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        e = load(f"results/eval_{r['run']}.json")
+        blocks = " / ".join("on" if v else "off" for v in r["blocks"].values())
+        add(f"| {r['run']} | {blocks} | {r['epochs']} | {r['final_val_iou']:.4f} | "
+            f"{r['best_val_iou']:.4f} ({r['best_epoch']}) | {r['val_iou_at_budget']:.4f} | "
+            f"{r['wall_minutes']:.1f} min | {f4(e['person_iou'])} | {f4(e['miou'])} | "
+            f"{f4(e['boundary_f'])} |")
+    add(f"\n`evaluate` column: `{command('results/eval_ablation_paper.json')}` (and the same for "
+        "`ablation_plain`), at each photo's own resolution.\n")
+
+    # Shipped model.
+    sections = {"ablation": out}
+    out = []
+    add = out.append
+    sections["shipped"] = out
+    add("### The shipped model\n")
+    add(f"`{SHIPPED}/`: float16 and full-integer int8 (QAT) `.tflite`, one command per cell "
+        f"group: `{command('results/eval_float16_pfcn.json')}` and likewise for the other "
+        "files and datasets (`vikram` and `pfg_sports` are held out from training).\n")
+    add("| file | dataset | images | person IoU | mean image IoU | 2-class mIoU | boundary F "
+        "(3 px) | mask AP | AP50 | AP75 |")
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    for p in ("float16", "int8"):
+        for d in ("pfcn", "vikram", "pfg_sports"):
+            e = load(f"results/eval_{p}_{d}.json")
+            add(f"| model_{p}.tflite | {e['dataset']} | {e['images']} | {f4(e['person_iou'])} | "
+                f"{f4(e['mean_image_iou'])} | {f4(e['miou'])} | {f4(e['boundary_f'])} | "
+                f"{f4(e.get('mask_ap'))} | {f4(e.get('mask_ap50'))} | {f4(e.get('mask_ap75'))} |")
+    add("\nWhat the affinity model buys over the box baseline on `pfg_sports` "
+        f"(`{command('results/eval_affinity_pfg_sports.json')}`, and `--grouping box`):\n")
+    add("| grouping | mask AP | AP50 | AP75 |")
+    add("|---|---|---|---|")
+    for g in ("affinity", "box"):
+        e = load(f"results/eval_{g}_pfg_sports.json")
+        add(f"| {g} | {f4(e['mask_ap'])} | {f4(e['mask_ap50'])} | {f4(e['mask_ap75'])} |")
+
+    # Benchmark: stages and peer.
+    bench = load("results/benchmark/benchmark.json")
+    rows = bench["rows"]
+    add("\n### Float, pruned and QAT side by side, and MediaPipe's selfie segmenter\n")
+    add(f"`{command('results/benchmark/benchmark.json')}`: person IoU on the "
+        f"{bench['photos']} PFCN val photos, sizes, and latency of {bench['repeats']} runs at "
+        "256x256 with ai-edge-litert in one run on one machine. `exports/instance_*` are "
+        "`portrait-garden export` of the float run, of the 50%-pruned run "
+        "(`pruned_stripped.keras`) and of the QAT run (`best.h5`); their recipes' headers "
+        "have the commands. `network_*` files are the network alone (letterboxed canvas in, "
+        "logits out), the like-for-like comparison with MediaPipe's network.\n")
+    add(open(os.path.join(ROOT, "results/benchmark/benchmark.md"), encoding="utf-8").read())
+    add("![accuracy vs latency](results/benchmark/benchmark.png)\n")
+    for o in bench["pipeline_overhead"]:
+        if o["threads"] == 1:
+            add(f"- `{o['export']}` {o['precision']}, 1 thread: network {o['network_ms']:.2f} "
+                f"ms, whole pipeline {o['pipeline_ms']:.2f} ms: pre/post-processing + "
+                f"superpixels + affinity add {o['pipeline_ms'] - o['network_ms']:.2f} ms.")
+    add("")
+
+    # Targets.
+    out = []
+    add = out.append
+    sections["targets"] = out
+    by = {r["name"]: r for r in rows}
+    peer = next(r for r in rows if r["kind"] == "peer")
+    shipped = os.path.basename(SHIPPED)
+    f16, i8 = load("results/eval_float16_pfcn.json"), load("results/eval_int8_pfcn.json")
+    vik = load("results/eval_float16_vikram.json")
+    sports = load("results/eval_int8_pfg_sports.json")
+    net8 = by[f"{shipped}/network_int8.tflite"]
+    qat = by["instance_qat/model_int8.tflite"]
+    float32 = by["instance_float/model_float32.tflite"]
+    pruned = by["instance_prune50/model_float32.tflite"]
+    overhead = [o for o in bench["pipeline_overhead"] if o["threads"] == 1
+                and o["export"] == shipped]
+    add("### Targets\n")
+    add("| target | figure | |")
+    add("|---|---|---|")
+
+    def target(name, figure, met):
+        add(f"| {name} | {figure} | {'met' if met else '**missed**'} |")
+
+    target("PFCN val person IoU >= 0.95 (shipped float16)", f4(f16["person_iou"]),
+           f16["person_iou"] >= 0.95)
+    target("vikram person IoU >= 0.88", f4(vik["person_iou"]), vik["person_iou"] >= 0.88)
+    target("pfg_sports mask AP50 >= 0.50 (shipped int8)", f4(sports["mask_ap50"]),
+           sports["mask_ap50"] >= 0.5)
+    target("shipped int8 within 1.0 IoU point of float16 (PFCN val)",
+           f"{100 * (i8['person_iou'] - f16['person_iou']):+.2f} points",
+           i8["person_iou"] >= f16["person_iou"] - 0.01)
+    target("QAT int8 within 1.0 point of float (benchmark, PFCN val)",
+           f"{100 * (qat['person_iou'] - float32['person_iou']):+.2f} points",
+           qat["person_iou"] >= float32["person_iou"] - 0.01)
+    target("50% pruned within 1.0 point of float",
+           f"{100 * (pruned['person_iou'] - float32['person_iou']):+.2f} points",
+           pruned["person_iou"] >= float32["person_iou"] - 0.01)
+    ratio = float32["gzip_bytes"] / pruned["gzip_bytes"]
+    target("pruned gzip'd .tflite >= 1.6x smaller than dense (float32)", f"{ratio:.2f}x",
+           ratio >= 1.6)
+    target("int8 network latency <= 2x MediaPipe (1 thread)",
+           f"{net8['median_ms_1t']:.2f} ms vs {peer['median_ms_1t']:.2f} ms "
+           f"({net8['vs_peer_1t']:.2f}x)", net8["vs_peer_1t"] <= 2.0)
+    for o in overhead:
+        added = o["pipeline_ms"] - o["network_ms"]
+        target(f"grouping + pre/post add <= 5 ms over the network ({o['precision']}, 1 thread)",
+               f"{added:.2f} ms", added <= 5.0)
+    return {k: "\n".join(v) + "\n" for k, v in sections.items()}
+
+
+def replace_between_markers(path, text):
+    with open(path, encoding="utf-8") as f:
+        doc = f.read()
+    if BEGIN not in doc or END not in doc:
+        sys.exit(f"{path} lacks the {BEGIN} / {END} markers.")
+    head, rest = doc.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(head + BEGIN + "\n" + text + END + tail)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", action="store_true", help="run every command first")
+    args = parser.parse_args()
+    if args.run:
+        for path, cmd in JOBS:
+            os.makedirs(os.path.dirname(os.path.join(ROOT, path)), exist_ok=True)
+            print(f"$ {cmd}", flush=True)
+            subprocess.run(shlex.split(cmd), cwd=ROOT, check=True)
+    sections = render()
+    replace_between_markers(os.path.join(ROOT, "README.md"),
+                            sections["ablation"] + "\n" + sections["shipped"] + "\n"
+                            + sections["targets"])
+    card = sections["shipped"].replace("](results/", "](../../results/")
+    replace_between_markers(os.path.join(ROOT, SHIPPED, "MODEL_CARD.md"),
+                            card + "\n" + sections["targets"])
+    print(f"README.md and {SHIPPED}/MODEL_CARD.md: results regenerated.")
+
+
+if __name__ == "__main__":
+    main()
