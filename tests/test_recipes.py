@@ -11,7 +11,7 @@ from portrait_garden.configs import load_config
 from portrait_garden.data import centernet_targets, instance_boxes
 from portrait_garden.losses import targets_for_outputs
 from portrait_garden.models import build_segmenter
-from portrait_garden.train import compile_segmenter
+from portrait_garden.train import apply_optimization, compile_segmenter
 from tests.conftest import RECIPES_DIR, synthetic_batch
 
 RECIPES = sorted(glob.glob(os.path.join(RECIPES_DIR, "*.yaml")))
@@ -21,9 +21,14 @@ RECIPES = sorted(glob.glob(os.path.join(RECIPES_DIR, "*.yaml")))
 def test_recipe_builds_and_trains_two_steps(recipe):
     config = load_config(recipe, ["model.image_size=[64, 64]", "model.width_multiplier=0.35",
                                   "model.decoder_filters=8", "train.warmup_steps=1"])
-    model = build_segmenter(config)
-    assert model.output["mask"].shape[1:] == (64, 64, 1)
-    assert model.categorical_attention == config.model.categorical_attention
+    float_model = build_segmenter(config)
+    assert float_model.output["mask"].shape[1:] == (64, 64, 1)
+    assert float_model.categorical_attention == config.model.categorical_attention
+    model = apply_optimization(float_model, config)   # QAT / pruning recipes: their stage
+    if config.optimize.quantize:
+        assert any(type(layer).__name__ == "QuantizeWrapperV2" for layer in model.layers)
+    if config.optimize.prune_sparsity:
+        assert any(type(layer).__name__ == "PruneLowMagnitude" for layer in model.layers)
     compile_segmenter(model, config)
     images, masks = synthetic_batch(batch=2, size=(64, 64))
     detector_targets = None
@@ -31,8 +36,13 @@ def test_recipe_builds_and_trains_two_steps(recipe):
         per_image = [centernet_targets(*instance_boxes(tf.constant(m[..., 0].astype("uint8")),
                                                        4), (64, 64)) for m in masks]
         detector_targets = {k: tf.stack([t[k] for t in per_image]) for k in per_image[0]}
+    callbacks = []
+    if config.optimize.prune_sparsity:
+        from portrait_garden.optimize import pruning_callbacks
+
+        callbacks = pruning_callbacks()
     history = model.fit(images, targets_for_outputs(masks, model.output.keys(),
                                                     detector_targets),
-                        epochs=2, batch_size=2, verbose=0)
+                        epochs=2, batch_size=2, verbose=0, callbacks=callbacks)
     assert all(np.isfinite(history.history["loss"]))
     assert int(model.optimizer.iterations) == 2
