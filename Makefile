@@ -18,7 +18,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check portrait_garden tests benchmarks setup.py
 
 test: lint
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 demo: $(STAMP)
 	$(VENV)/bin/portrait-garden demo --out demo_output

@@ -33,7 +33,8 @@ setup(
         "tqdm",
     ],
     extras_require={
-        "test": ["pytest", "ruff", "scikit-image", "nbclient", "nbformat", "ipykernel"],
+        "test": ["pytest", "pytest-xdist", "ruff", "scikit-image", "nbclient", "nbformat",
+                 "ipykernel"],
         "notebooks": ["jupyter", "nbclient", "nbformat", "ipykernel"],
     },
     entry_points={"console_scripts": ["portrait-garden=portrait_garden.cli:main"]},
