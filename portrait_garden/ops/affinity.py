@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from portrait_garden.ops.superpixels import (
     OFFSETS,
+    candidate_index,
     cell_size,
     cell_sums,
     from_cells,
@@ -55,15 +56,10 @@ def nearest_box_centre(boxes, valid, candidates, size):
 
 
 def _neighbour_index(grid):
-    """int32 `[K, 8]`: flat index of each cell's 8 neighbours; `K` (a zero row) outside."""
-    gh, gw = grid
-    index = np.full((gh * gw, len(_NEIGHBOURS)), gh * gw, np.int32)
-    for i in range(gh):
-        for j in range(gw):
-            for k, (dy, dx) in enumerate(_NEIGHBOURS):
-                if 0 <= i + dy < gh and 0 <= j + dx < gw:
-                    index[i * gw + j, k] = (i + dy) * gw + (j + dx)
-    return tf.constant(index)
+    """int32 `[K, 8]`: flat index of each cell's 8 neighbours (`_NEIGHBOURS` order); `K`
+    (a zero row) outside the grid."""
+    centre = OFFSETS.index((0, 0))
+    return tf.constant(np.delete(candidate_index(grid), centre, axis=1))
 
 
 def _neighbours(values, index):

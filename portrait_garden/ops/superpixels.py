@@ -56,7 +56,7 @@ def from_cells(x, grid, cell):
     return tf.nn.depth_to_space(x, cell)[0]
 
 
-def _candidate_index(grid):
+def candidate_index(grid):
     """int32 `[K, 9]`: flat index of each cell's 9 candidate cells (`OFFSETS` order);
     `K` (the index of an appended zero row) for candidates outside the grid."""
     gh, gw = grid
@@ -78,11 +78,11 @@ def candidates(grid_values, grid):
     (zeros for candidates outside the grid). One gather (TFLite: GATHER)."""
     c = grid_values.shape[-1]
     flat = _with_zero_row(tf.reshape(grid_values, [grid[0] * grid[1], c]))
-    return tf.gather(flat, tf.constant(_candidate_index(grid)))
+    return tf.gather(flat, tf.constant(candidate_index(grid)))
 
 
 def _inside_grid(grid):
-    inside = (_candidate_index(grid) < grid[0] * grid[1]).astype(np.float32)
+    inside = (candidate_index(grid) < grid[0] * grid[1]).astype(np.float32)
     return tf.constant(inside.reshape(grid[0] * grid[1], 1, 9))
 
 
@@ -91,7 +91,7 @@ def _owner_index(grid):
     cell `k = j - o` whose pixels with offset `o` belong to `j` (`9K`, a zero row,
     when `k` is outside the grid)."""
     k_cells = grid[0] * grid[1]
-    forward = _candidate_index(grid)                    # forward[k, o] = k + offset o
+    forward = candidate_index(grid)                    # forward[k, o] = k + offset o
     index = np.full((k_cells, 9), 9 * k_cells, np.int32)
     for k in range(k_cells):
         for o in range(9):
