@@ -108,6 +108,10 @@ class TrainConfig:
       init_from: optional path of a saved model (`.keras`) whose layers with
         the same name and weight shapes initialize this model (e.g. a
         segmenter's backbone and decoder for an instance model). Defaults to "".
+      freeze_batchnorm: keep every batch-norm layer in inference mode with its
+        loaded statistics (fine-tuning on a small folder: a few dozen batches of
+        similar photos otherwise overwrite the moving statistics, momentum 0.9).
+        Defaults to False.
     """
 
     batch_size: int = 16
@@ -118,6 +122,7 @@ class TrainConfig:
     warmup_steps: int = 200
     seed: int = 0
     init_from: str = ""
+    freeze_batchnorm: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -253,6 +253,10 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
             not config.train.init_from:
         log("warning: optimize stage without train.init_from: QAT/pruning from random "
             "weights; set train.init_from to the float run's best checkpoint.")
+    if config.train.freeze_batchnorm:
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False     # Keras 2: also runs it in inference mode
     model = apply_optimization(model, config)
     compile_segmenter(model, config)
     targets = ("mask", "centernet") if config.model.detector else ("mask",)

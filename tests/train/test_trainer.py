@@ -178,3 +178,23 @@ def test_quantize_and_prune_in_one_run_is_refused(tmp_path):
                                            "optimize.prune_sparsity=0.5"])
     with pytest.raises(ValueError, match="prune_preserve"):
         train(config, str(tmp_path / "run"), verbose=0, log=lambda *_: None)
+
+
+def test_freeze_batchnorm_keeps_the_loaded_statistics(tmp_path):
+    import tf_keras as keras
+
+    seg_out = str(tmp_path / "seg")
+    train(_tiny_config(tmp_path, epochs=1), seg_out, verbose=0, log=lambda *_: None)
+
+    def moving_means(model):
+        return {layer.name: layer.moving_mean.numpy() for layer in model.layers
+                if isinstance(layer, keras.layers.BatchNormalization)}
+
+    before = moving_means(pg.load_model(os.path.join(seg_out, "best.keras")))
+    for freeze, out in ((True, "frozen"), (False, "free")):
+        config = _tiny_config(tmp_path, epochs=1, extra=[
+            f"train.init_from={seg_out}/best.keras", f"train.freeze_batchnorm={freeze}"])
+        train(config, str(tmp_path / out), verbose=0, log=lambda *_: None)
+        after = moving_means(pg.load_model(str(tmp_path / out / "last.keras")))
+        same = all(np.allclose(before[k], after[k]) for k in before)
+        assert same == freeze
