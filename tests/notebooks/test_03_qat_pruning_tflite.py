@@ -1,0 +1,11 @@
+from tests.notebooks.harness import check_committed_copy, check_runs_and_draws
+
+NAME = "03_qat_pruning_tflite.ipynb"
+
+
+def test_runs_top_to_bottom_and_draws(tmp_path, monkeypatch):
+    check_runs_and_draws(NAME, tmp_path, monkeypatch)
+
+
+def test_committed_copy_has_badge_setup_and_outputs():
+    check_committed_copy(NAME)
