@@ -1,6 +1,7 @@
 """`portrait-garden` command line: a thin layer over the library."""
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -172,7 +173,9 @@ def _export(args):
     from portrait_garden.saving import load_model
 
     model = load_model(args.model)
-    config = ServingConfig(grouping=args.grouping, score_threshold=args.score_threshold)
+    config = ServingConfig(grouping=args.grouping)
+    if args.score_threshold is not None:
+        config = dataclasses.replace(config, score_threshold=args.score_threshold)
     photos = None
     if "int8" in args.quantizations:
         photos = _representative_photos(args.data_dir, args.calibration_images)
@@ -274,7 +277,8 @@ def build_parser():
                                                        "SavedModel), built with detector=True")
     export.add_argument("--out", required=True, help="output folder")
     export.add_argument("--grouping", choices=["affinity", "box"], default="affinity")
-    export.add_argument("--score-threshold", type=float, default=0.15)
+    export.add_argument("--score-threshold", type=float,
+                        help="minimum detector score (default: ServingConfig's, 0.15)")
     export.add_argument("--quantizations", nargs="+", default=["float32", "float16", "dynamic",
                                                                "int8"])
     export.add_argument("--data-dir", help="data root for int8 calibration photos")

@@ -191,17 +191,14 @@ def models_from(paths):
 def person_iou_on(model, examples):
     """Dataset-level person IoU of a model's probability > 0.5 (ignore pixels excluded)."""
     from portrait_garden.data.readers import IGNORE
+    from portrait_garden.evaluate.metrics import confusion_2class, person_iou_from_confusion
 
     predict = model.probability_fn()
-    inter = union = 0
+    confusion = np.zeros((2, 2), np.int64)
     for ex in examples:
-        prob = predict(ex.image)
         valid = ex.labels != IGNORE
-        truth = (ex.labels > 0) & valid
-        pred = (prob > 0.5) & valid
-        inter += int((pred & truth).sum())
-        union += int((pred | truth).sum())
-    return inter / union if union else 1.0
+        confusion += confusion_2class(predict(ex.image) > 0.5, (ex.labels > 0) & valid, valid)
+    return person_iou_from_confusion(confusion)
 
 
 def run_benchmark(models, examples, repeats=50, threads=(1, 2), progress=True):

@@ -133,6 +133,12 @@ def confusion_2class(pred, truth, valid=None):
                      [np.sum(t & ~p), np.sum(t & p)]], np.int64)
 
 
+def person_iou_from_confusion(confusion):
+    """Person IoU from `confusion_2class` counts (1.0 when neither side has a person)."""
+    union = confusion[1, 1] + confusion[0, 1] + confusion[1, 0]
+    return float(confusion[1, 1] / union) if union else 1.0
+
+
 def miou_2class(confusion):
     """Mean of background IoU and person IoU from `confusion_2class` counts (summed
     over a dataset for the dataset-level figure)."""

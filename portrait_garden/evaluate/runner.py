@@ -6,7 +6,12 @@ import os
 import numpy as np
 
 from portrait_garden.data.readers import IGNORE, detect_format, read_examples
-from portrait_garden.evaluate.metrics import boundary_f_score, confusion_2class, miou_2class
+from portrait_garden.evaluate.metrics import (
+    boundary_f_score,
+    confusion_2class,
+    miou_2class,
+    person_iou_from_confusion,
+)
 
 
 class Predictor:
@@ -125,10 +130,9 @@ def evaluate_dataset(predictor, dataset, split=None, max_images=None, progress=T
         truth = ex.labels > 0
         counts = confusion_2class(pred, truth & valid, valid)
         confusion += counts
-        union = counts[1, 1] + counts[0, 1] + counts[1, 0]
         labels = out.get("instance_labels")
         num = int(out.get("num_instances", 0))
-        per_image.append({"id": ex.id, "iou": float(counts[1, 1] / union) if union else 1.0,
+        per_image.append({"id": ex.id, "iou": person_iou_from_confusion(counts),
                           "boundary_f": boundary_f_score(pred, truth & valid, valid,
                                                          boundary_tolerance),
                           "instances": num})
@@ -136,9 +140,8 @@ def evaluate_dataset(predictor, dataset, split=None, max_images=None, progress=T
             m = labels == k + 1
             if m.any():
                 detections.append((index, m, float(out["scores"][k])))
-    union = confusion[1, 1] + confusion[0, 1] + confusion[1, 0]
     result = {"dataset": report.source, "images": len(examples),
-              "person_iou": float(confusion[1, 1] / union) if union else 1.0,
+              "person_iou": person_iou_from_confusion(confusion),
               "mean_image_iou": float(np.mean([r["iou"] for r in per_image])),
               "miou": miou_2class(confusion),
               "boundary_f": float(np.mean([r["boundary_f"] for r in per_image])),
@@ -183,8 +186,9 @@ def write_best_worst(predictor, examples, per_image, out_dir, count=6, superpixe
 
 
 def superpixel_edges(photo, grid=(16, 16)):
-    """`[H, W, 1]` float edges of the pipeline's SLIC superpixels on a photo (computed
-    on a 256x256 resize, as the grouping sees it at its resolution), for drawing."""
+    """`[H, W, 1]` float edges of the pipeline's SLIC superpixels (16x16 grid) on a
+    256x256 resize of the photo, for drawing. An illustration: the grouping itself runs
+    SLIC at 64x64 on the letterboxed canvas, with the same grid."""
     import tensorflow as tf
 
     from portrait_garden.evaluate.metrics import _edges

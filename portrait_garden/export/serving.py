@@ -37,7 +37,7 @@ class ServingConfig:
       mask_threshold: person probability threshold. Defaults to 0.5.
       slic_iterations: SLIC assign/update rounds. Defaults to 3.
       propagation_iterations: affinity label-propagation rounds. Defaults to 6.
-        (3 / 6 instead of 4 / 10 cut ~0.4 ms; pfg_sports mask AP50 0.283 vs
+        (3 / 6 instead of 4 / 10 cut ~0.3 ms; pfg_sports mask AP50 0.283 vs
         0.277 with the shipped network: no loss.)
     """
 
@@ -74,13 +74,12 @@ def serving_network(model):
 def _compact(owner, boxes, scores, valid):
     """Drops detections that own no pixel of `owner` and renumbers `owner` 1..N."""
     n = boxes.shape[0]
-    labels = owner
     counts = tf.reduce_sum(tf.one_hot(tf.reshape(owner, [-1]), n + 1, dtype=tf.float32), 0)
     keep = valid & (counts[1:] > 0)
     keepf = tf.cast(keep, tf.float32)
     new_ids = tf.cumsum(keepf) * keepf                                       # [N]
     lookup = tf.concat([tf.zeros([1]), new_ids], 0)
-    labels = tf.cast(tf.gather(lookup, labels), tf.int32)
+    labels = tf.cast(tf.gather(lookup, owner), tf.int32)
     order = tf.argsort(tf.where(keep, scores, scores - 2.0), direction="DESCENDING",
                        stable=True)
     keep = tf.gather(keep, order)
@@ -153,8 +152,8 @@ def letterbox(image, size):
 
     The photo is first zero-padded (at photo resolution) to the aspect
     ratio of `size`, then resized to exactly `size`: the resize then has a
-    static output shape, which TFLite runs several times faster than a resize
-    to a data-dependent size followed by padding.
+    static output shape, which TFLite runs about 2.5x faster (0.34 vs 0.85 ms
+    at 256x256) than a resize to a data-dependent size followed by padding.
 
     Args:
       image: uint8 `[1, h, w, 3]`.

@@ -14,6 +14,7 @@ from portrait_garden.ops.superpixels import (
     slic,
     spread_to_pixels,
     to_cells,
+    with_zero_row,
 )
 
 GROUPINGS = ("affinity", "box")
@@ -64,8 +65,7 @@ def _neighbour_index(grid):
 
 def _neighbours(values, index):
     """`[K, C]` -> `[K, 8, C]` values of each cell's neighbours (zeros outside)."""
-    padded = tf.concat([values, tf.zeros_like(values[:1])], axis=0)
-    return tf.gather(padded, index)
+    return tf.gather(with_zero_row(values), index)
 
 
 def _normalize(x, axis=-1):

@@ -69,7 +69,9 @@ def candidate_index(grid):
     return index
 
 
-def _with_zero_row(values):
+def with_zero_row(values):
+    """`[K, ...]` -> `[K + 1, ...]` with a zero last row (the target of out-of-grid
+    indices)."""
     return tf.concat([values, tf.zeros_like(values[:1])], axis=0)
 
 
@@ -77,7 +79,7 @@ def candidates(grid_values, grid):
     """The values of each cell's 9 candidate cells: `[gh, gw, C]` -> `[K, 9, C]`
     (zeros for candidates outside the grid). One gather (TFLite: GATHER)."""
     c = grid_values.shape[-1]
-    flat = _with_zero_row(tf.reshape(grid_values, [grid[0] * grid[1], c]))
+    flat = with_zero_row(tf.reshape(grid_values, [grid[0] * grid[1], c]))
     return tf.gather(flat, tf.constant(candidate_index(grid)))
 
 
@@ -115,7 +117,7 @@ def cell_sums(values, assignment, grid):
     k_cells = grid[0] * grid[1]
     per_offset = tf.matmul(assignment, values, transpose_a=True)            # [K, 9, C]
     # Pixels of cell k with offset o belong to cell k + o: gather them per owner.
-    flat = _with_zero_row(tf.reshape(per_offset, [k_cells * 9, c]))
+    flat = with_zero_row(tf.reshape(per_offset, [k_cells * 9, c]))
     owned = tf.gather(flat, tf.constant(_owner_index(grid)))                # [K, 9, C]
     return tf.reshape(tf.reduce_sum(owned, axis=1), [grid[0], grid[1], c])
 
