@@ -40,7 +40,7 @@ def decode_centers(heatmap_logits, box_size, max_detections=8, score_threshold=0
     """
     h, w = heatmap_logits.shape[0], heatmap_logits.shape[1]
     heat = tf.sigmoid(heatmap_logits)
-    pooled = tf.nn.max_pool2d(heat[None], 3, 1, "SAME")[0]
+    pooled = tf.reshape(tf.nn.max_pool2d(tf.reshape(heat, [1, h, w, 1]), 3, 1, "SAME"), [h, w, 1])
     peaks = tf.where(tf.equal(heat, pooled), heat, tf.zeros_like(heat))
     scores, index = tf.math.top_k(tf.reshape(peaks, [-1]), k=max_detections)
     index = tf.cast(index, tf.int32)

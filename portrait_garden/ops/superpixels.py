@@ -46,14 +46,15 @@ def to_cells(x, cell):
     """Image layout `[H, W, C]` -> cell-major `[K, P, C]` (`P = cell * cell`)."""
     h, w, c = x.shape
     k = (h // cell) * (w // cell)
-    return tf.reshape(tf.nn.space_to_depth(x[None], cell), [k, cell * cell, c])
+    return tf.reshape(tf.nn.space_to_depth(tf.reshape(x, [1, h, w, c]), cell),
+                      [k, cell * cell, c])
 
 
 def from_cells(x, grid, cell):
     """Cell-major `[K, P, C]` -> image layout `[H, W, C]`."""
     c = x.shape[-1]
     x = tf.reshape(x, [1, grid[0], grid[1], cell * cell * c])
-    return tf.nn.depth_to_space(x, cell)[0]
+    return tf.reshape(tf.nn.depth_to_space(x, cell), [grid[0] * cell, grid[1] * cell, c])
 
 
 def candidate_index(grid):
@@ -131,7 +132,8 @@ def _smooth(x):
     """3x3 binomial blur of `[H, W, C]` (SLIC's pre-smoothing against texture noise)."""
     k = tf.constant([1.0, 2.0, 1.0]) / 4.0
     kernel = (k[:, None] * k[None, :])[:, :, None, None] * tf.ones([1, 1, x.shape[-1], 1])
-    return tf.nn.depthwise_conv2d(x[None], kernel, [1, 1, 1, 1], "SAME")[0]
+    return tf.reshape(tf.nn.depthwise_conv2d(tf.reshape(x, [1, *x.shape]), kernel, [1, 1, 1, 1],
+                                             "SAME"), x.shape)
 
 
 def slic(image, grid=(16, 16), compactness=10.0, iterations=4):
@@ -161,8 +163,8 @@ def slic(image, grid=(16, 16), compactness=10.0, iterations=4):
     # Scaled so that squared Euclidean distance is the SLIC distance.
     feats = to_cells(tf.concat([lab / compactness, pos / float(cell)], axis=-1), cell)
     ones = tf.ones_like(feats[..., :1])
-    centres = tf.nn.avg_pool2d(
-        from_cells(feats, grid, cell)[None], cell, cell, "VALID")[0]        # [gh, gw, 5]
+    centres = tf.reshape(tf.nn.avg_pool2d(tf.reshape(from_cells(feats, grid, cell), [1, h, w, 5]),
+                                          cell, cell, "VALID"), [grid[0], grid[1], 5])
     outside = (1.0 - _inside_grid(grid)) * 1e4                              # [K, 1, 9]
     assignment = None
     for _ in range(iterations):

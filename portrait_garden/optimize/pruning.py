@@ -6,28 +6,58 @@ import tf_keras as keras
 
 _sp = tfmot.sparsity.keras
 
-MIN_PRUNABLE_WEIGHTS = 1024
-"""Kernels smaller than this (1-channel heads, the stem) are left dense."""
+MIN_PRUNABLE_WEIGHTS = 256
+"""Kernels smaller than this (the stem, the first depthwise kernel, the 1-channel
+heads) are left dense."""
+
+
+@keras.utils.register_keras_serializable(package="PortraitGarden")
+class PrunableDepthwiseConv2D(keras.layers.DepthwiseConv2D):
+    """`DepthwiseConv2D` whose depthwise kernel tfmot may prune.
+
+    tfmot's registry accepts `DepthwiseConv2D` but prunes none of its weights. In
+    MobileNetV2 the 3x3 depthwise kernels are ~6% of the parameters, and leaving
+    them dense keeps the gzip'd float .tflite of a "50% pruned" model ~4% larger.
+    Only used inside pruning runs: `strip_pruning` turns it back into a plain
+    `DepthwiseConv2D`.
+    """
+
+    def get_prunable_weights(self):
+        return [self.depthwise_kernel]
+
+
+def _kernel(layer):
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        return layer.depthwise_kernel
+    return layer.kernel
 
 
 def is_prunable(layer):
-    """True for the layers pruning targets: Conv2D (not depthwise) and Dense kernels
-    with at least `MIN_PRUNABLE_WEIGHTS` weights. Depthwise kernels are tiny and
-    sensitive; batch norm and weight-free layers have nothing to prune."""
-    if not isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+    """True for the layers pruning targets: Conv2D, DepthwiseConv2D and Dense
+    kernels with at least `MIN_PRUNABLE_WEIGHTS` weights. Biases, batch norm and
+    weight-free layers stay dense."""
+    if not isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D,
+                              keras.layers.Dense)):
         return False
-    if isinstance(layer, keras.layers.DepthwiseConv2D):
-        return False
-    return int(np.prod(layer.kernel.shape)) >= MIN_PRUNABLE_WEIGHTS
+    return int(np.prod(_kernel(layer).shape)) >= MIN_PRUNABLE_WEIGHTS
+
+
+def _replace_layer(layer, cls):
+    """A built copy of `layer` as class `cls`, with the same config and weights."""
+    new = cls.from_config(layer.get_config())
+    new.build(layer.input_shape)
+    new.set_weights(layer.get_weights())
+    return new
 
 
 def prune_model(model, target_sparsity=0.5, begin_step=0, end_step=1000, frequency=100):
     """Wraps a model for low-magnitude pruning with a polynomial-decay schedule.
 
     Sparsity ramps from 0 at `begin_step` to `target_sparsity` at `end_step`.
-    Only layers for which `is_prunable` holds are wrapped (so the sparsity is
-    of those kernels). Train with the callbacks of `pruning_callbacks()`, then
-    `strip_pruning`.
+    Only layers for which `is_prunable` holds are wrapped, so the sparsity is
+    that of those kernels; depthwise kernels are pruned too (through
+    `PrunableDepthwiseConv2D`). Train with the callbacks of `pruning_callbacks()`,
+    then `strip_pruning`.
 
     Args:
       model: a functional `keras.Model`.
@@ -47,9 +77,11 @@ def prune_model(model, target_sparsity=0.5, begin_step=0, end_step=1000, frequen
         begin_step=begin_step, end_step=end_step, frequency=frequency)
 
     def wrap(layer):
-        if is_prunable(layer):
-            return _sp.prune_low_magnitude(layer, pruning_schedule=schedule)
-        return layer
+        if not is_prunable(layer):
+            return layer
+        if type(layer) is keras.layers.DepthwiseConv2D:
+            layer = _replace_layer(layer, PrunableDepthwiseConv2D)
+        return _sp.prune_low_magnitude(layer, pruning_schedule=schedule)
 
     return keras.models.clone_model(model, clone_function=wrap)
 
@@ -63,8 +95,18 @@ def pruning_callbacks(log_dir=None):
 
 
 def strip_pruning(model):
-    """Removes the pruning wrappers, keeping the (sparse) weights."""
-    return _sp.strip_pruning(model)
+    """Removes the pruning wrappers, keeping the (sparse) weights; the model that
+    comes out has only built-in Keras layers (besides the package's own)."""
+    stripped = _sp.strip_pruning(model)
+
+    def unwrap(layer):
+        if isinstance(layer, PrunableDepthwiseConv2D):
+            return _replace_layer(layer, keras.layers.DepthwiseConv2D)
+        return layer
+
+    if not any(isinstance(layer, PrunableDepthwiseConv2D) for layer in stripped.layers):
+        return stripped
+    return keras.models.clone_model(stripped, clone_function=unwrap)
 
 
 def sparsity(model):
@@ -72,7 +114,7 @@ def sparsity(model):
     total = zeros = 0
     for layer in model.layers:
         if is_prunable(layer):
-            v = layer.kernel.numpy()
+            v = _kernel(layer).numpy()
             total += v.size
             zeros += int((v == 0).sum())
     return zeros / total if total else 0.0

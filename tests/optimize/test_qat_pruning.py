@@ -91,6 +91,15 @@ def test_pruning_trains_strips_and_reaches_the_target_sparsity(tmp_path):
     stripped = pg.optimize.strip_pruning(model)
     assert not any(_is_pruning_wrapper(layer) for layer in stripped.layers)
     assert pg.optimize.sparsity(stripped) == pytest.approx(0.5, abs=0.01)
+    # Depthwise kernels are pruned too, and come back as plain DepthwiseConv2D.
+    depthwise = [layer for layer in stripped.layers
+                 if isinstance(layer, keras.layers.DepthwiseConv2D) and pg.optimize.is_prunable(layer)]
+    assert depthwise
+    for layer in depthwise:
+        assert type(layer) is keras.layers.DepthwiseConv2D
+        assert np.mean(layer.depthwise_kernel.numpy() == 0) == pytest.approx(0.5, abs=0.02)
+    np.testing.assert_allclose(stripped(images)["mask"], model(images, training=False)["mask"],
+                               atol=1e-5)
     data = convert_to_tflite(stripped, "float32", output_names=["mask"])
     assert TFLiteRunner(data)(images[:1])["mask"].shape == (1, 128, 128, 1)
 
