@@ -4,6 +4,7 @@ the JSON the commands below write.
     python benchmarks/readme_results.py            # render from results/*.json
     python benchmarks/readme_results.py --run      # first run every command (needs the
                                                    # runs/ and exports/ named in them)
+    python benchmarks/readme_results.py --run --only pfg_sports   # just those commands
 
 No figure in that section is typed by hand: each table names the command whose JSON
 it renders, and `--run` re-creates those JSON files.
@@ -204,9 +205,16 @@ def replace_between_markers(path, text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", action="store_true", help="run every command first")
+    parser.add_argument("--only", nargs="+", default=None, metavar="TEXT",
+                        help="with --run: only the commands whose output path contains TEXT")
     args = parser.parse_args()
+    if args.only and not args.run:
+        parser.error("--only selects commands to run; pass --run too.")
     if args.run:
-        for path, cmd in JOBS:
+        jobs = [(p, c) for p, c in JOBS if not args.only or any(t in p for t in args.only)]
+        if not jobs:
+            parser.error(f"--only {args.only} matches none of {[p for p, _ in JOBS]}.")
+        for path, cmd in jobs:
             os.makedirs(os.path.dirname(os.path.join(ROOT, path)), exist_ok=True)
             print(f"$ {cmd}", flush=True)
             subprocess.run(shlex.split(cmd), cwd=ROOT, check=True)

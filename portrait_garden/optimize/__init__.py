@@ -1,6 +1,7 @@
 """QAT and pruning as model -> model functions (STYLE.md, convention 8)."""
 
 from portrait_garden.optimize.pruning import (
+    PrunableDepthwiseConv2D,
     is_prunable,
     prune_model,
     pruning_callbacks,
@@ -14,6 +15,7 @@ from portrait_garden.optimize.qat import (
 )
 
 __all__ = [
+    "PrunableDepthwiseConv2D",
     "annotate_for_quantization",
     "is_prunable",
     "prune_model",

@@ -93,3 +93,25 @@ def test_model_without_detector_is_refused():
     model = pg.PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35, decoder_filters=8)
     with pytest.raises(ValueError, match="detector=True"):
         InstanceSegmenter(model)
+
+
+@pytest.mark.parametrize("photo_size, window", [((333, 517), (21, 0, 86, 128)),
+                                                ((700, 90), (0, 48, 128, 16)),
+                                                ((128, 128), (0, 0, 128, 128))])
+def test_undo_letterbox_matches_crop_then_resize(photo_size, window):
+    # The photo-resolution outputs are GATHERs; they must equal cropping the letterbox
+    # window and resizing it (bilinear probability, nearest labels).
+    from portrait_garden.export.serving import undo_letterbox
+
+    rng = np.random.default_rng(0)
+    prob = rng.uniform(0, 1, (128, 128)).astype(np.float32)
+    labels = rng.integers(0, 4, (128, 128)).astype(np.int32)
+    oy, ox, nh, nw = window
+    out = undo_letterbox(tf.constant(labels), tf.zeros([8, 4]), tf.zeros([8]), tf.constant(0),
+                         tf.constant(prob), tuple(tf.constant(v) for v in window),
+                         tf.constant(photo_size))
+    crop = prob[oy:oy + nh, ox:ox + nw, None]
+    expected = tf.image.resize(crop, photo_size).numpy()[..., 0]
+    np.testing.assert_allclose(out["person_probability"].numpy(), expected, atol=1e-5)
+    nearest = tf.image.resize(labels[oy:oy + nh, ox:ox + nw, None], photo_size, "nearest")
+    np.testing.assert_array_equal(out["instance_labels"].numpy(), nearest.numpy()[..., 0])

@@ -93,7 +93,8 @@ def test_pruning_trains_strips_and_reaches_the_target_sparsity(tmp_path):
     assert pg.optimize.sparsity(stripped) == pytest.approx(0.5, abs=0.01)
     # Depthwise kernels are pruned too, and come back as plain DepthwiseConv2D.
     depthwise = [layer for layer in stripped.layers
-                 if isinstance(layer, keras.layers.DepthwiseConv2D) and pg.optimize.is_prunable(layer)]
+                 if isinstance(layer, keras.layers.DepthwiseConv2D)
+                 and pg.optimize.is_prunable(layer)]
     assert depthwise
     for layer in depthwise:
         assert type(layer) is keras.layers.DepthwiseConv2D
