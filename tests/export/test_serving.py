@@ -115,3 +115,29 @@ def test_undo_letterbox_matches_crop_then_resize(photo_size, window):
     np.testing.assert_allclose(out["person_probability"].numpy(), expected, atol=1e-5)
     nearest = tf.image.resize(labels[oy:oy + nh, ox:ox + nw, None], photo_size, "nearest")
     np.testing.assert_array_equal(out["instance_labels"].numpy(), nearest.numpy()[..., 0])
+
+
+@pytest.mark.parametrize("photo_size", [(333, 517), (700, 90), (256, 256), (64, 64), (1, 1)])
+def test_letterbox_equals_pad_then_resize(photo_size):
+    # The serving letterbox gathers rows and columns; it must equal zero-padding the
+    # photo to the network's aspect ratio and resizing it bilinearly, and its window
+    # must say where the photo landed.
+    from portrait_garden.export.serving import letterbox
+
+    photo = np.random.default_rng(0).integers(0, 256, (1, *photo_size, 3), dtype=np.uint8)
+    canvas, window = letterbox(tf.constant(photo), (128, 128))
+    h, w = photo_size
+    scale = min(128 / h, 128 / w)
+    ph, pw = max(round(128 / scale), h), max(round(128 / scale), w)
+    top, left = (ph - h) // 2, (pw - w) // 2
+    padded = np.zeros((1, ph, pw, 3), np.float32)
+    padded[0, top:top + h, left:left + w] = photo[0]
+    expected = tf.image.resize(padded, (128, 128)).numpy()
+    assert canvas.shape == (1, 128, 128, 3)
+    np.testing.assert_allclose(canvas.numpy(), expected, atol=1e-3)
+    oy, ox, nh, nw = (int(v) for v in window)
+    assert 0 <= oy and 0 <= ox and oy + nh <= 128 and ox + nw <= 128
+    assert abs(nh - h * 128 / ph) <= 1 and abs(nw - w * 128 / pw) <= 1
+    # Outside the window the canvas is padding (zeros), up to the one blended pixel.
+    assert not canvas.numpy()[0, :max(oy - 1, 0)].any()
+    assert not canvas.numpy()[0, :, :max(ox - 1, 0)].any()
