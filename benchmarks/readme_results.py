@@ -44,7 +44,7 @@ JOBS = [
     ("results/benchmark/benchmark.json",
      f"portrait-garden benchmark --model {SHIPPED} exports/instance_float exports/instance_prune50 "
      f"exports/instance_qat exports/instance_prune50_qat --dataset pfcn --split val {DATA} "
-     "--out results/benchmark"),
+     "--photo-sizes 480x640 720x960 1080x1920 --out results/benchmark"),
 ]
 
 
@@ -125,6 +125,7 @@ def render():
     # Benchmark: stages and peer.
     bench = load("results/benchmark/benchmark.json")
     rows = bench["rows"]
+    by_name = {r["name"]: r for r in rows}
     add("\n### Float, pruned and QAT side by side, and MediaPipe's selfie segmenter\n")
     add(f"`{command('results/benchmark/benchmark.json')}`: person IoU on the "
         f"{bench['photos']} PFCN val photos, sizes, and latency of {bench['repeats']} runs at "
@@ -141,6 +142,21 @@ def render():
             add(f"- `{o['export']}` {o['precision']}, 1 thread: network {o['network_ms']:.2f} "
                 f"ms, whole pipeline {o['pipeline_ms']:.2f} ms: pre/post-processing + "
                 f"superpixels + affinity add {o['pipeline_ms'] - o['network_ms']:.2f} ms.")
+    shipped_sizes = [r for r in bench.get("photo_sizes", [])
+                     if r["name"].startswith(os.path.basename(SHIPPED) + "/")]
+    if shipped_sizes:
+        sizes = list(dict.fromkeys(r["photo_size"] for r in shipped_sizes))
+        names = list(dict.fromkeys(r["name"] for r in shipped_sizes))
+        ms = {(r["name"], r["photo_size"]): r["median_ms"] for r in shipped_sizes}
+        add("\nThe outputs are at photo resolution, so larger photos cost more (same command, "
+            "`--photo-sizes`; whole pipeline, 1 thread, median ms; 256x256 from the table "
+            "above):\n")
+        add("| file | 256x256 | " + " | ".join(sizes) + " |")
+        add("|---|---|" + "---|" * len(sizes))
+        for name in names:
+            add(f"| {name.split('/')[-1]} | {by_name[name]['median_ms_1t']:.2f} | "
+                + " | ".join(f"{ms[(name, size)]:.2f}" for size in sizes) + " |")
+        add("")
     by = {r["name"]: r for r in rows}
     pqat = by.get("instance_prune50_qat/model_int8.tflite")
     qat = by.get("instance_qat/model_int8.tflite")

@@ -225,6 +225,7 @@ def _benchmark(args):
     if args.dataset:
         examples, _ = read_examples(resolve_dataset(args.dataset, args.data_dir), args.split)
         examples = examples[:args.max_images] if args.max_images else examples
+    photo_sizes = [bm.parse_photo_size(v) for v in args.photo_sizes or []]
     rows = bm.run_benchmark(models, examples, repeats=args.repeats)
     where = f"{args.dataset}/{args.split or 'all'}, {len(examples)} photos" if examples else \
         "no dataset (latency and size only)"
@@ -236,8 +237,15 @@ def _benchmark(args):
         print(f"{folder} {precision}, {threads} thread(s): network {network:.2f} ms, whole "
               f"pipeline {pipeline:.2f} ms -> pre/post-processing + grouping add "
               f"{pipeline - network:.2f} ms")
+    by_size = bm.photo_size_latency(models, photo_sizes, repeats=args.repeats)
+    if by_size:
+        print("\nwhole pipeline, 1 thread, by photo size (outputs are at photo resolution):")
+        print("| model | photo | median ms | p90 ms |\n|---|---|---|---|")
+        for r in by_size:
+            print(f"| {r['name']} | {r['photo_size']} | {r['median_ms']:.2f} | {r['p90_ms']:.2f} |")
     if args.out:
         paths = bm.write_report(rows, args.out, meta={
+            "photo_sizes": by_size,
             "dataset": args.dataset, "split": args.split, "photos": len(examples),
             "repeats": args.repeats, "input_size": bm.INPUT_SIZE,
             "pipeline_overhead": [dict(zip(("export", "precision", "threads", "network_ms",
@@ -311,6 +319,9 @@ def build_parser():
     bench.add_argument("--data-dir")
     bench.add_argument("--max-images", type=int, help="score only the first N photos")
     bench.add_argument("--repeats", type=int, default=50, help="timed runs per model")
+    bench.add_argument("--photo-sizes", nargs="+", metavar="HxW",
+                       help="also time the whole pipeline (1 thread) on photos of these sizes, "
+                       "e.g. 480x640 1080x1920")
     bench.add_argument("--no-peer", action="store_true",
                        help="skip MediaPipe's selfie segmenter (no download)")
     bench.add_argument("--out", metavar="DIR", help="write benchmark.md/.json/.png here")

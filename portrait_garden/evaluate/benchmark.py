@@ -119,8 +119,9 @@ class TFLiteModel:
             shape = interpreter.get_input_details()[0]["shape"]
             self.size = (int(shape[1]), int(shape[2]))
 
-    def runner(self, threads):
-        """(run, inputs) for timing one 256x256 forward pass."""
+    def runner(self, threads, photo_size=None):
+        """(run, inputs) for timing one forward pass: 256x256, or a pipeline's photo of
+        `photo_size` `(h, w)`."""
         from ai_edge_litert.interpreter import Interpreter
 
         interpreter = Interpreter(model_path=self.path, num_threads=threads)
@@ -136,7 +137,8 @@ class TFLiteModel:
             return run, {"image": image}
         run = interpreter.get_signature_runner("serving_default")
         dtype = np.uint8 if self.kind == "pipeline" else np.float32
-        return run, {"image": np.zeros((1, *self.size, 3), dtype)}
+        size = photo_size if photo_size and self.kind == "pipeline" else self.size
+        return run, {"image": np.zeros((1, *size, 3), dtype)}
 
     def probability_fn(self, threads=2):
         """photo uint8 `[H, W, 3]` -> person probability `[H, W]`."""
@@ -230,6 +232,36 @@ def run_benchmark(models, examples, repeats=50, threads=(1, 2), progress=True):
         for row in rows:
             for t in threads:
                 row[f"vs_peer_{t}t"] = round(row[f"median_ms_{t}t"] / peer[f"median_ms_{t}t"], 3)
+    return rows
+
+
+def parse_photo_size(text):
+    """`"HxW"` -> `(H, W)`; a clear error otherwise."""
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"Photo size {text!r}: expected HEIGHTxWIDTH, e.g. 1080x1920.") from None
+    if h < 1 or w < 1:
+        raise ValueError(f"Photo size {text!r} must be positive.")
+    return h, w
+
+
+def photo_size_latency(models, photo_sizes, repeats=50, threads=1):
+    """Median latency of each whole-pipeline model on photos of each `(h, w)`: the
+    outputs are at photo resolution, so the cost grows with the photo.
+
+    Returns a list of dicts: `name`, `photo_size` ("HxW"), `threads`, `median_ms`,
+    `p90_ms`.
+    """
+    rows = []
+    for model in models:
+        if model.kind != "pipeline":
+            continue
+        for size in photo_sizes:
+            median, p90 = time_runner(*model.runner(threads, size), repeats)
+            rows.append({"name": model.name, "photo_size": f"{size[0]}x{size[1]}",
+                         "threads": threads, "median_ms": round(median, 3),
+                         "p90_ms": round(p90, 3)})
     return rows
 
 

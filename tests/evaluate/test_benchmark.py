@@ -63,9 +63,19 @@ def test_benchmark_command_writes_table_json_and_plot(tiny_export, fake_peer, tm
 
 def test_benchmark_without_dataset_or_peer_reports_latency_and_size(tiny_export, capsys):
     assert main(["benchmark", "--model", os.path.join(tiny_export, "model_float32.tflite"),
-                 "--no-peer", "--repeats", "2"]) == 0
+                 "--no-peer", "--repeats", "2", "--photo-sizes", "50x70", "300x200"]) == 0
     printed = capsys.readouterr().out
     assert "latency and size only" in printed and "model_float32.tflite" in printed
+    assert "| model_float32.tflite | 50x70 |" in printed
+    assert "| model_float32.tflite | 300x200 |" in printed
+
+
+def test_photo_sizes_are_parsed_or_refused():
+    assert bm.parse_photo_size("1080x1920") == (1080, 1920)
+    with pytest.raises(ValueError, match="HEIGHTxWIDTH"):
+        bm.parse_photo_size("1080")
+    with pytest.raises(ValueError, match="positive"):
+        bm.parse_photo_size("0x10")
 
 
 def test_unreachable_peer_is_a_clear_error(tmp_path, monkeypatch):
