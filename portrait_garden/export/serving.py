@@ -154,8 +154,9 @@ def letterbox(image, size):
     `size` and resizing it bilinearly (half-pixel centres) to exactly `size`,
     but computed with row and column GATHERs from the uint8 photo: only the
     two photo rows each canvas row interpolates are read and converted to
-    float, so the cost grows with the photo's width, not its area (a 1920x1080
-    photo took ~7.7 ms to pad and resize on one thread).
+    float, so the cost grows with the photo's width, not its area. On one
+    thread, for a 1920x1080 photo, padding and resizing took ~7.7 ms and these
+    gathers take ~1.5 ms; for a 256x256 photo they are ~0.35 ms slower.
 
     Args:
       image: uint8 `[1, h, w, 3]`.

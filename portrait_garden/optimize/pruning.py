@@ -7,8 +7,8 @@ import tf_keras as keras
 _sp = tfmot.sparsity.keras
 
 MIN_PRUNABLE_WEIGHTS = 256
-"""Kernels smaller than this (the stem, the first depthwise kernel, the 1-channel
-heads) are left dense."""
+"""Kernels smaller than this are left dense: in the MobileNetV2 models, the first
+depthwise kernel, the first 1x1 projection and the 1- and 2-channel heads."""
 
 
 @keras.utils.register_keras_serializable(package="PortraitGarden")
