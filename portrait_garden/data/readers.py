@@ -111,12 +111,39 @@ def _resize_pair(image, labels, max_side):
 # ---------------------------------------------------------------- portrait folders
 
 
+SPLITS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "splits")
+"""Split id lists shipped with the package, `splits/<set name>/<split>.txt`, for sets
+whose release has none (e.g. `vikram`: a fixed in-the-wild train/val split)."""
+
+
+def find_split_file(root, split):
+    """The id list of `split` for the set at `root`.
+
+    Looks for `root/<split>.txt` first, then the package's
+    `splits/<basename(root)>/<split>.txt`.
+
+    Raises:
+      DataError: neither exists; lists the splits that do.
+    """
+    name = os.path.basename(os.path.normpath(root))
+    candidates = [os.path.join(root, f"{split}.txt"),
+                  os.path.join(SPLITS_DIR, name, f"{split}.txt")]
+    for path in candidates:
+        if os.path.isfile(path):
+            return path
+    available = sorted({f[:-4] for d in (root, os.path.join(SPLITS_DIR, name))
+                        if os.path.isdir(d) for f in os.listdir(d) if f.endswith(".txt")})
+    raise DataError(f"{candidates[0]}: split file not found (nor {candidates[1]}); available "
+                    f"splits: {available or 'none (omit split to read every image)'}.")
+
+
 def list_portrait_folder(root, split=None):
     """Lists `(id, image_path, mask_path)` of a portrait folder.
 
     Args:
       root: folder with `images/` and `masks/`.
-      split: optional split name; reads ids from `root/<split>.txt`.
+      split: optional split name; reads ids from `root/<split>.txt` or the
+        package's `splits/<set name>/<split>.txt` (see `find_split_file`).
 
     Raises:
       DataError: missing folders or split file, or an empty set.
@@ -132,11 +159,7 @@ def list_portrait_folder(root, split=None):
         if ext.lower() in IMAGE_EXTENSIONS:
             by_stem[stem] = os.path.join(images_dir, name)
     if split is not None:
-        split_file = os.path.join(root, f"{split}.txt")
-        if not os.path.isfile(split_file):
-            available = sorted(f[:-4] for f in os.listdir(root) if f.endswith(".txt"))
-            raise DataError(f"{split_file}: split file not found; available splits: "
-                            f"{available or 'none (omit split to read every image)'}.")
+        split_file = find_split_file(root, split)
         with open(split_file, encoding="utf-8") as f:
             ids = [line.strip() for line in f if line.strip()]
         missing = [i for i in ids if i not in by_stem]

