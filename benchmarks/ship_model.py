@@ -4,7 +4,9 @@
         --qat exports/instance_qat --out saved_models/portrait_instance_mbv2_256
 
 From the float export: `saved_model/` and `model_float16.tflite`; from the QAT export:
-`model_int8.tflite` and `network_int8.tflite`. `export.json` says which run each file
+`model_int8.tflite` and `network_int8.tflite`. Without `--qat`, the int8 files are the
+float export's own (post-training full-integer quantization, calibrated on photos), and
+`export.json` says so. `export.json` says which run each file
 comes from. `model.keras`, `config.yaml` and `MODEL_CARD.md` in `--out` are left as
 they are (the card's figures come from `benchmarks/readme_results.py`).
 """
@@ -39,15 +41,17 @@ def _relative(path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--float", dest="float_dir", required=True)
-    parser.add_argument("--qat", dest="qat_dir", required=True)
+    parser.add_argument("--qat", dest="qat_dir",
+                        help="QAT export folder (default: post-training int8 of --float)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     float_info = _info(args.float_dir, FROM_FLOAT)
-    qat_info = _info(args.qat_dir, FROM_QAT)
+    qat_dir = args.qat_dir or args.float_dir
+    qat_info = _info(qat_dir, FROM_QAT)
     if float_info["serving_config"] != qat_info["serving_config"]:
         sys.exit("The two exports were made with different serving configs.")
     os.makedirs(args.out, exist_ok=True)
-    for folder, names in ((args.float_dir, FROM_FLOAT), (args.qat_dir, FROM_QAT)):
+    for folder, names in ((args.float_dir, FROM_FLOAT), (qat_dir, FROM_QAT)):
         for name in names:
             src, dst = os.path.join(folder, name), os.path.join(args.out, name)
             tmp = dst + ".tmp"
@@ -64,7 +68,8 @@ def main():
     info["tflite"] = tflite
     info["source_model"] = {
         "saved_model, float16": _relative(float_info["source_model"]) + " (float)",
-        "int8, network_int8": _relative(qat_info["source_model"]) + " (QAT)",
+        "int8, network_int8": _relative(qat_info["source_model"])
+        + (" (QAT)" if args.qat_dir else " (post-training int8, no QAT)"),
     }
     with open(os.path.join(args.out, "export.json"), "w", encoding="utf-8") as f:
         json.dump(info, f, indent=2)

@@ -230,7 +230,7 @@ def _benchmark(args):
     where = f"{args.dataset}/{args.split or 'all'}, {len(examples)} photos" if examples else \
         "no dataset (latency and size only)"
     print(f"\nperson IoU on {where}; latency at {bm.INPUT_SIZE}x{bm.INPUT_SIZE}, "
-          f"{args.repeats} runs, ai-edge-litert\n")
+          f"{args.repeats} runs, ai-edge-litert, CPU: {bm.cpu_name()}\n")
     print(bm.markdown_table(rows))
     overhead = bm.pipeline_overhead(rows)
     for folder, precision, threads, network, pipeline in overhead:
@@ -247,7 +247,7 @@ def _benchmark(args):
         paths = bm.write_report(rows, args.out, meta={
             "photo_sizes": by_size,
             "dataset": args.dataset, "split": args.split, "photos": len(examples),
-            "repeats": args.repeats, "input_size": bm.INPUT_SIZE,
+            "repeats": args.repeats, "input_size": bm.INPUT_SIZE, "cpu": bm.cpu_name(),
             "pipeline_overhead": [dict(zip(("export", "precision", "threads", "network_ms",
                                             "pipeline_ms"), o)) for o in overhead]})
         print("wrote " + ", ".join(paths.values()))

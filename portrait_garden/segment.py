@@ -6,6 +6,7 @@ import os
 import numpy as np
 from PIL import Image
 
+from portrait_garden.data.photos import to_rgb8
 from portrait_garden.data.readers import IMAGE_EXTENSIONS, DataError
 from portrait_garden.data.visualize import PALETTE, overlay_instances
 
@@ -25,13 +26,27 @@ def list_photos(path):
     return [path]
 
 
-def read_photo(path):
-    """uint8 RGB `[H, W, 3]`; `DataError` naming the file if it cannot be decoded."""
+def read_photo(path, with_orientation=False):
+    """uint8 RGB `[H, W, 3]` as a photo viewer shows it (EXIF orientation applied;
+    16-bit, palette, CMYK and alpha formats converted to 8-bit RGB).
+
+    Args:
+      path: str, the photo file.
+      with_orientation: also return the EXIF orientation that was applied (1..8).
+
+    Raises:
+      DataError: naming the file if it cannot be decoded.
+    """
     try:
         with Image.open(path) as img:
-            return np.asarray(img.convert("RGB"))
-    except (OSError, SyntaxError, ValueError) as e:
+            img.load()
+            rgb, orientation = to_rgb8(img)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found.") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise DataError(f"{path}: cannot read this image ({e}).") from None
+    photo = np.asarray(rgb)
+    return (photo, orientation) if with_orientation else photo
 
 
 def apply_effect(photo, labels, effect, background=None):
@@ -68,7 +83,7 @@ def segment_photos(predictor, paths, out_dir, effect="none", background=None, pr
 
         iterator = tqdm(paths, desc="segment", unit="photo")
     for path in iterator:
-        photo = read_photo(path)
+        photo, orientation = read_photo(path, with_orientation=True)
         out = predictor.predict(photo)
         labels = out["instance_labels"]
         n = int(out["num_instances"])
@@ -96,7 +111,9 @@ def segment_photos(predictor, paths, out_dir, effect="none", background=None, pr
         if effect != "none":
             Image.fromarray(apply_effect(photo, labels, effect, background)).save(
                 os.path.join(out_dir, f"{stem}_{effect}.png"))
-        summary = {"photo": path, "width": w, "height": h, "num_persons": len(people),
+        summary = {"photo": path, "width": w, "height": h,
+                   "frame": "upright: EXIF orientation applied, as a photo viewer shows it",
+                   "exif_orientation": orientation, "num_persons": len(people),
                    "persons": people,
                    "result": "no person found" if not people else f"{len(people)} person(s)"}
         with open(os.path.join(out_dir, f"{stem}.json"), "w", encoding="utf-8") as f:

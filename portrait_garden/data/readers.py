@@ -21,6 +21,8 @@ import os
 import numpy as np
 from PIL import Image
 
+from portrait_garden.data.photos import apply_orientation, to_rgb8
+
 IGNORE = 255
 """Label of pixels that count neither as person nor as background."""
 
@@ -74,7 +76,15 @@ class ReadReport:
 
 
 def _open_image(path, mode, max_side=None):
-    """Decodes an image file fully (truncated files fail here, not later)."""
+    """Decodes an image file fully (truncated files fail here, not later).
+
+    `mode="RGB"` decodes a photo as a viewer shows it (`photos.to_rgb8`: EXIF
+    orientation applied, 16-bit / palette / CMYK / alpha formats to 8-bit RGB).
+
+    Returns:
+      `(PIL image in mode, EXIF orientation applied)`; masks (`mode="L"`) are
+      never rotated (orientation 1).
+    """
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -82,12 +92,22 @@ def _open_image(path, mode, max_side=None):
         if max_side and img.format == "JPEG":
             img.draft(mode, (max_side, max_side))  # fast DCT-domain downscale
         img.load()
+        if mode == "RGB":
+            return to_rgb8(img)
+        return img.convert(mode), 1
     except FileNotFoundError:
         raise DataError(f"{path}: file not found.") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise DataError(f"{path}: cannot decode image ({e}). The file is corrupt or "
-                        "truncated; replace it or pass skip_bad=True.") from None
-    return img.convert(mode)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise DataError(f"{path}: cannot decode image ({e}). The file is corrupt, truncated "
+                        "or too large; replace it or pass skip_bad=True.") from None
+
+
+def _orient_labels(labels, orientation, image_size):
+    """Labels drawn on the stored frame of an EXIF-rotated photo, turned upright like it
+    (unchanged when they already have the upright photo's size)."""
+    if orientation != 1 and (labels.shape[1], labels.shape[0]) != image_size:
+        labels = np.asarray(apply_orientation(Image.fromarray(labels), orientation))
+    return np.ascontiguousarray(labels)
 
 
 def _fit_size(height, width, max_side):
@@ -133,8 +153,9 @@ def find_split_file(root, split):
             return path
     available = sorted({f[:-4] for d in (root, os.path.join(SPLITS_DIR, name))
                         if os.path.isdir(d) for f in os.listdir(d) if f.endswith(".txt")})
-    raise DataError(f"{candidates[0]}: split file not found (nor {candidates[1]}); available "
-                    f"splits: {available or 'none (omit split to read every image)'}.")
+    raise DataError(f"{candidates[0]}: split file not found; available "
+                    f"splits: {available or 'none (omit split to read every image)'} (looked "
+                    f"in {root} and {os.path.dirname(candidates[1])}).")
 
 
 def list_portrait_folder(root, split=None):
@@ -183,12 +204,13 @@ def load_portrait_example(example_id, image_path, mask_path, max_side=None, sour
         raise DataError(f"{image_path}: its mask {mask_path} is missing. Add the mask or "
                         "pass skip_bad=True; an image without a mask is never used as "
                         "all-background.")
-    image = _open_image(image_path, "RGB")
-    mask = _open_image(mask_path, "L")
-    if image.size != mask.size:
+    image, orientation = _open_image(image_path, "RGB")
+    mask, _ = _open_image(mask_path, "L")
+    labels = _orient_labels((np.asarray(mask) >= 128).astype(np.uint8), orientation,
+                            image.size)
+    if labels.shape[::-1] != image.size:
         raise DataError(f"{mask_path}: mask size {mask.size[0]}x{mask.size[1]} differs from "
                         f"image {image_path} size {image.size[0]}x{image.size[1]} (WxH).")
-    labels = (np.asarray(mask) >= 128).astype(np.uint8)
     image, labels = _resize_pair(image, labels, max_side)
     return Example(example_id, image, labels, source)
 
@@ -283,9 +305,10 @@ def iter_coco_examples(root, max_side=None, skip_bad=False, report=None, source=
         file_name = info.get("file_name")
         image_path = os.path.join(root, "images", str(file_name))
         try:
-            image = _open_image(image_path, "RGB")
+            image, orientation = _open_image(image_path, "RGB")
             height, width = info.get("height"), info.get("width")
-            if (width, height) != image.size:
+            stored = image.size if orientation in (1, 2, 3, 4) else image.size[::-1]
+            if (width, height) not in (image.size, stored):
                 raise DataError(f"{image_path}: image is {image.size[0]}x{image.size[1]} but "
                                 f"{ann_path} says {width}x{height} (WxH).")
             labels = np.zeros((height, width), np.uint8)
@@ -304,6 +327,7 @@ def iter_coco_examples(root, max_side=None, skip_bad=False, report=None, source=
                 labels[m] = next_id
                 next_id += 1
             labels[crowd & (labels == 0)] = IGNORE
+            labels = _orient_labels(labels, orientation, image.size)
             image, labels = _resize_pair(image, labels, max_side)
         except DataError as e:
             if not skip_bad:

@@ -60,6 +60,20 @@ def fetch_peer(cache=PEER_CACHE):
     return cache
 
 
+def cpu_name():
+    """The CPU's model name (what `lscpu` prints as "Model name"), for latency reports:
+    ratios to MediaPipe move between machines."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or platform.machine()
+
+
 def time_runner(run, inputs, repeats, warmup=5):
     """(median, p90) milliseconds of `run(**inputs)` over `repeats` calls."""
     for _ in range(warmup):

@@ -67,7 +67,18 @@ class Predictor:
             "instance_labels", "boxes", "scores", "num_instances", "person_probability"}
 
     def predict(self, photo):
-        out = self._run(image=np.asarray(photo, np.uint8)[None])
+        """Runs the pipeline on one photo.
+
+        Args:
+          photo: uint8 RGB `[H, W, 3]` (or `[1, H, W, 3]`).
+
+        Raises:
+          ValueError: wrong dtype (floats in [0, 1] or int64 are not silently cast),
+            rank, channel count or an empty photo; the message says what to pass.
+        """
+        from portrait_garden.export.serving import check_photo
+
+        out = self._run(image=check_photo(photo)[None])
         missing = self.expected - set(out)
         if missing:
             raise ValueError(f"{self.path} lacks outputs {sorted(missing)}: evaluate needs an "

@@ -23,3 +23,13 @@ def test_real_sets_read_completely(subset, split, images, persons):
     examples, report = read_examples(os.path.join(SHARED_DATA, subset), split, max_side=160)
     assert report.read == images and not report.skipped
     assert sum(ex.num_instances for ex in examples) == persons
+
+
+def test_vikram_has_a_fixed_disjoint_train_val_split_shipped_in_the_package():
+    from portrait_garden.data.readers import list_portrait_folder
+
+    root = os.path.join(SHARED_DATA, "portraits", "vikram")
+    train = {i for i, _, _ in list_portrait_folder(root, "train")}
+    val = {i for i, _, _ in list_portrait_folder(root, "val")}
+    assert len(val) == 50 and len(train) == 182 and not train & val
+    assert train | val == {i for i, _, _ in list_portrait_folder(root)}

@@ -110,3 +110,20 @@ def test_prune_model_rejects_bad_schedules():
         pg.optimize.prune_model(tiny_segmenter(), target_sparsity=1.0)
     with pytest.raises(ValueError, match="end_step"):
         pg.optimize.prune_model(tiny_segmenter(), begin_step=10, end_step=10)
+
+
+def test_pretrained_layout_quantizes_and_exports_to_full_integer_tflite():
+    """The ImageNet-weights layout (per-channel input normalization, explicit symmetric
+    padding before stride-2 convs) goes through QAT and int8 conversion like the default."""
+    keras.utils.set_random_seed(0)
+    model = pg.optimize.quantize_model(tiny_segmenter(
+        backbone_padding="symmetric", input_normalization="imagenet"))
+    images, losses = _fit_steps(model)
+    assert all(np.isfinite(losses))
+    data = convert_to_tflite(model, "int8", output_names=["mask"],
+                             representative_images=[images[:1], images[1:]])
+    ops = tflite_op_names(data)
+    assert "PAD" in ops and not any(op.startswith("Flex") or op == "CUSTOM" for op in ops)
+    out = TFLiteRunner(data)(images[:1])["mask"]
+    keras_out = model(images[:1], training=False)["mask"].numpy()
+    assert np.mean((out > 0) == (keras_out > 0)) > 0.95

@@ -1,0 +1,71 @@
+"""Photos as a viewer shows them: EXIF orientation applied, any pixel format to 8-bit RGB.
+
+Every path that reads a photo file (the dataset readers, `segment`, `data inspect`,
+evaluation) decodes through `to_rgb8`, so masks line up with what a photo viewer shows.
+"""
+
+import numpy as np
+from PIL import Image
+
+EXIF_ORIENTATION = 0x0112
+
+_TRANSPOSES = {
+    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
+    3: (Image.Transpose.ROTATE_180,),
+    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
+    5: (Image.Transpose.TRANSPOSE,),
+    6: (Image.Transpose.ROTATE_270,),
+    7: (Image.Transpose.TRANSVERSE,),
+    8: (Image.Transpose.ROTATE_90,),
+}
+"""EXIF orientation -> the transpose that makes the stored pixels upright."""
+
+
+def exif_orientation(img):
+    """The EXIF orientation tag of a PIL image (1 = stored upright; 1..8)."""
+    try:
+        value = int(img.getexif().get(EXIF_ORIENTATION, 1))
+    except (TypeError, ValueError, OSError):
+        return 1
+    return value if value in range(1, 9) else 1
+
+
+def apply_orientation(img, orientation):
+    """Transposes a PIL image by an EXIF orientation value (also for masks that were
+    drawn on the stored frame of a rotated photo)."""
+    for method in _TRANSPOSES.get(orientation, ()):
+        img = img.transpose(method)
+    return img
+
+
+def to_rgb8(img):
+    """A decoded PIL image -> upright 8-bit RGB PIL image.
+
+    - EXIF orientation 2..8 is applied (the result is what a viewer shows);
+    - 16-bit and 32-bit integer grey (`I;16*`, `I`) are scaled to 8 bits, not clipped;
+    - float grey (`F`) in [0, 1] is scaled by 255, otherwise clipped to [0, 255];
+    - palette (with or without transparency), CMYK, `LA`, `RGBA`, `1` and `L` become RGB
+      (alpha is dropped: the pixels keep their colour).
+
+    Returns:
+      `(rgb, orientation)`: the RGB image and the EXIF orientation that was applied.
+    """
+    orientation = exif_orientation(img)
+    img = apply_orientation(img, orientation)
+    mode = img.mode
+    if mode.startswith("I;16") or mode == "I":
+        grey = np.asarray(img).astype(np.float64)
+        if mode.startswith("I;16") or grey.max(initial=0) > 255:
+            grey = grey / 257.0                       # 65535 -> 255
+        img = Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8), "L")
+    elif mode == "F":
+        grey = np.asarray(img, np.float64)
+        if grey.size and np.nanmax(grey) <= 1.0:
+            grey = grey * 255.0
+        img = Image.fromarray(np.clip(np.nan_to_num(np.round(grey)), 0, 255).astype(np.uint8),
+                              "L")
+    elif mode == "P":
+        img = img.convert("RGBA")                     # honours palette transparency
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    return img, orientation
