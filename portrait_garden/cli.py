@@ -54,18 +54,23 @@ def _default_model(path):
 
 def _segment(args):
     from portrait_garden.evaluate.runner import Predictor
-    from portrait_garden.segment import list_photos, read_photo, segment_photos
+    from portrait_garden.segment import check_output_dir, list_photos, read_photo, segment_photos
 
     background = read_photo(args.background) if args.background else None
     if args.effect == "replace" and background is None:
         raise ValueError("--effect replace needs --background IMAGE.")
-    predictor = Predictor(_default_model(args.model))
-    summaries = segment_photos(predictor, list_photos(args.photos), args.out, args.effect,
-                               background)
-    for s in summaries:
+    model = _default_model(args.model)
+    photos = list_photos(args.photos)
+    check_output_dir(args.out)               # before loading the model or any inference
+    predictor = Predictor(model)
+    run = segment_photos(predictor, photos, args.out, args.effect, background,
+                         skip_bad=args.skip_bad)
+    for s in run.summaries:
         print(f"{s['photo']}: {s['result']}")
-    print(f"wrote overlays, masks and JSON to {args.out}")
-    return 0
+    for path, reason in run.failed:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    print(f"{run.summary_line()}; overlays, masks and JSON in {args.out}")
+    return 1 if run.failed else 0
 
 
 def _demo(args):
@@ -80,8 +85,8 @@ def _demo(args):
     os.makedirs(args.out, exist_ok=True)
     photo_path = os.path.join(args.out, "astronaut.png")
     Image.fromarray(skdata.astronaut()).save(photo_path)
-    summaries = segment_photos(Predictor(model), [photo_path], args.out, effect="blur")
-    print(f"{photo_path}: {summaries[0]['result']}")
+    run = segment_photos(Predictor(model), [photo_path], args.out, effect="blur")
+    print(f"{photo_path}: {run.summaries[0]['result']}")
     print(f"wrote {args.out}/astronaut_overlay.png, astronaut_person*.png, astronaut.json, "
           "astronaut_blur.png")
     return 0
@@ -354,6 +359,9 @@ def build_parser():
                                          "(default: the shipped model)")
     segment.add_argument("--effect", choices=["none", "blur", "replace"], default="none")
     segment.add_argument("--background", help="background image for --effect replace")
+    segment.add_argument("--skip-bad", action="store_true",
+                         help="continue past unreadable photos, list them at the end "
+                              "(exit code 1 if any)")
     segment.set_defaults(func=_segment)
 
     demo = sub.add_parser("demo", help="segment the sample photo with the shipped default model")

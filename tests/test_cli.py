@@ -88,7 +88,8 @@ def test_segment_writes_overlay_masks_json_and_effects(tmp_path):
     Image.fromarray(np.full((60, 80, 3), 120, np.uint8)).save(photo)
     out = tmp_path / "out"
     summaries = segment_photos(_FakePredictor(2), [str(photo)], str(out), effect="replace",
-                               background=np.zeros((10, 10, 3), np.uint8), progress=False)
+                               background=np.zeros((10, 10, 3), np.uint8),
+                               progress=False).summaries
     assert summaries[0]["num_persons"] == 2
     for name in ("p_overlay.png", "p_person1.png", "p_person2.png", "p.json", "p_replace.png"):
         assert (out / name).exists(), name
@@ -108,7 +109,7 @@ def test_segment_reports_no_person_and_bad_files(tmp_path):
 
     Image.fromarray(np.full((20, 20, 3), 9, np.uint8)).save(tmp_path / "empty.png")
     summaries = segment_photos(_FakePredictor(0), [str(tmp_path / "empty.png")],
-                               str(tmp_path / "o"), progress=False)
+                               str(tmp_path / "o"), progress=False).summaries
     assert summaries[0]["result"] == "no person found"
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 not really")
     with pytest.raises(DataError, match="broken.jpg: cannot read"):

@@ -61,7 +61,7 @@ def test_segment_masks_line_up_with_the_upright_photo(tmp_path, portrait):
     for o in (1, 3, 6, 8):
         _save_rotated(portrait, str(photos / f"o{o}.jpg"), o)
     summaries = segment_photos(predictor, sorted(str(p) for p in photos.iterdir()),
-                               str(tmp_path / "out"), progress=False)
+                               str(tmp_path / "out"), progress=False).summaries
     for summary in summaries:
         assert (summary["height"], summary["width"]) == (256, 200), summary["photo"]
         stem = os.path.splitext(os.path.basename(summary["photo"]))[0]
