@@ -140,7 +140,52 @@ def load_config(path=None, overrides=()):
         data = _deep_merge(data, parse_override(text))
     if overrides:
         source = f"{source} (with overrides {overrides})"
-    return _build(ExperimentConfig, data, source)
+    config = _build(ExperimentConfig, data, source)
+    check_ranges(config, source)
+    return config
+
+
+# (key, test, what the value must be)
+_RANGES = (
+    ("model.width_multiplier", lambda v: v > 0, "> 0"),
+    ("model.decoder_filters", lambda v: v >= 1, ">= 1"),
+    ("model.bn_momentum", lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("loss.ce_weight", lambda v: v >= 0, ">= 0"),
+    ("loss.dice_weight", lambda v: v >= 0, ">= 0"),
+    ("loss.side_weight", lambda v: v >= 0, ">= 0"),
+    ("loss.boundary_weight", lambda v: v >= 0, ">= 0"),
+    ("loss.boundary_width", lambda v: v >= 1, ">= 1"),
+    ("loss.heatmap_weight", lambda v: v >= 0, ">= 0"),
+    ("loss.size_weight", lambda v: v >= 0, ">= 0"),
+    ("data.max_side", lambda v: v >= 32, ">= 32"),
+    ("data.composites", lambda v: v >= 0, ">= 0"),
+    ("data.composite_weight", lambda v: v > 0, "> 0"),
+    ("train.batch_size", lambda v: v >= 1, ">= 1"),
+    ("train.epochs", lambda v: v >= 1, ">= 1"),
+    ("train.steps_per_epoch", lambda v: v >= 1, ">= 1"),
+    ("train.learning_rate", lambda v: v > 0, "> 0"),
+    ("train.warmup_steps", lambda v: v >= 0, ">= 0"),
+    ("optimize.prune_sparsity", lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("optimize.prune_begin_step", lambda v: v >= 0, ">= 0"),
+    ("optimize.prune_end_step", lambda v: v >= 0, ">= 0"),
+    ("optimize.prune_frequency", lambda v: v >= 1, ">= 1"),
+)
+
+
+def check_ranges(config, source="<config>"):
+    """Raises `ConfigError` naming the key, value and file for out-of-range numbers
+    (a negative learning rate, a zero batch size, ...), which would otherwise train
+    silently wrong or fail deep inside TensorFlow."""
+    for key, ok, what in _RANGES:
+        section, name = key.split(".")
+        value = getattr(getattr(config, section), name)
+        if not ok(value):
+            raise ConfigError(f"{source}: {key} must be {what}, got {value!r}.")
+    for group in ("train", "val"):
+        for i, spec in enumerate(getattr(config.data, group)):
+            if spec.weight <= 0:
+                raise ConfigError(f"{source}: data.{group}[{i}].weight must be > 0, got "
+                                  f"{spec.weight!r} (drop the dataset instead).")
 
 
 def config_to_dict(config):

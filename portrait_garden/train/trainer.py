@@ -60,6 +60,32 @@ def apply_optimization(model, config):
     return model
 
 
+RESUME_MAY_CHANGE = {"train.epochs", "data.skip_bad"}
+"""Keys `--resume` accepts changed: more epochs extend a run; the rest must match."""
+
+
+def check_resume_config(config, saved_path):
+    """Refuses `--resume` with a config other than the run's, before anything is written.
+
+    Raises:
+      ValueError: listing the keys that differ and what to do.
+    """
+    from portrait_garden.configs.loader import config_to_dict, load_config
+
+    if not os.path.exists(saved_path):
+        return
+    saved = config_to_dict(load_config(saved_path))
+    wanted = config_to_dict(config)
+    diffs = [f"{section}.{key}: {saved[section].get(key)!r} -> {value!r}"
+             for section, values in wanted.items() for key, value in values.items()
+             if saved.get(section, {}).get(key) != value
+             and f"{section}.{key}" not in RESUME_MAY_CHANGE]
+    if diffs:
+        raise ValueError(f"--resume asks for a different config than the run's "
+                         f"{saved_path}: {'; '.join(diffs[:6])}. Resume with the same recipe "
+                         "and --set values, or start a new --out folder.")
+
+
 def check_optimize(config):
     """Raises ValueError for an `optimize` section the trainer cannot run."""
     opt = config.optimize
@@ -74,17 +100,55 @@ def check_optimize(config):
                          f"{opt.quantize_scheme!r}.")
 
 
-class BestCheckpoint(keras.callbacks.ModelCheckpoint):
-    """Best-by-metric checkpoint that ignores epochs before `first_epoch` (1-based),
-    so a pruning run's best model is one at its target sparsity."""
+def atomic_save(model, path):
+    """Saves a model to `path` through a temporary file and an atomic rename, so a kill
+    at any moment leaves the previous good copy (or none), never a partial file."""
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".tmp-{os.getpid()}-{name}")   # keeps the extension
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.isdir(tmp):
+            import shutil
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif os.path.exists(tmp):
+            os.remove(tmp)
 
-    def __init__(self, *args, first_epoch=1, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.first_epoch = first_epoch
+
+class AtomicCheckpoint(keras.callbacks.Callback):
+    """Saves the model at each epoch end, atomically (`atomic_save`).
+
+    With `monitor`, saves only when the monitored value beats the best so far
+    (`mode="max"`), epochs before `first_epoch` (1-based) ignored, so a pruning run's
+    best model is one at its target sparsity. The best so far is read back from the
+    run's `metrics.json` (`history_path`), so a resumed run never overwrites a better
+    model with a worse one.
+    """
+
+    def __init__(self, path, monitor=None, first_epoch=1, history_path=None):
+        super().__init__()
+        self.path, self.monitor, self.first_epoch = path, monitor, first_epoch
+        self.history_path = history_path
+        self.best = None
+
+    def on_train_begin(self, logs=None):
+        if self.monitor and self.history_path and os.path.exists(self.history_path) \
+                and os.path.exists(self.path):
+            values = [h[self.monitor] for h in read_history(self.history_path)
+                      if h["epoch"] >= self.first_epoch and self.monitor in h]
+            self.best = max(values) if values else None
 
     def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 >= self.first_epoch:
-            super().on_epoch_end(epoch, logs)
+        if self.monitor is None:
+            atomic_save(self.model, self.path)
+            return
+        value = (logs or {}).get(self.monitor)
+        if epoch + 1 < self.first_epoch or value is None:
+            return
+        if self.best is None or value > self.best:
+            self.best = float(value)
+            atomic_save(self.model, self.path)
 
 
 def monitor_name(model):
@@ -136,26 +200,49 @@ def composite_store(stores, count, max_side, seed=0):
     return ExampleStore.from_examples(composites, max_side, "composites")
 
 
-class JsonMetricLog(keras.callbacks.Callback):
-    """Appends each epoch's metrics (and wall time) to a JSON list, atomically."""
+def read_history(path):
+    """The epoch rows of a run's `metrics.json` (empty list if absent)."""
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
-    def __init__(self, path):
+
+def _write_atomic(path, text):
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class JsonMetricLog(keras.callbacks.Callback):
+    """Writes each epoch's metrics (and wall time) to `metrics.json` and `metrics.csv`,
+    both rewritten atomically from the full history: a kill never leaves a partial row,
+    and an epoch that is re-run after a resume replaces its row."""
+
+    def __init__(self, path, csv_path=None):
         super().__init__()
-        self.path = path
+        self.path, self.csv_path = path, csv_path
         self.start = time.time()
 
+    def on_train_begin(self, logs=None):
+        history = read_history(self.path)
+        # Continue the wall clock of a resumed run.
+        self.start = time.time() - (history[-1]["seconds"] if history else 0.0)
+
     def on_epoch_end(self, epoch, logs=None):
-        history = []
-        if os.path.exists(self.path):
-            with open(self.path, encoding="utf-8") as f:
-                history = [h for h in json.load(f) if h["epoch"] < epoch + 1]
+        history = [h for h in read_history(self.path) if h["epoch"] < epoch + 1]
         entry = {"epoch": epoch + 1, "seconds": round(time.time() - self.start, 1)}
         entry.update({k: float(v) for k, v in (logs or {}).items()})
         history.append(entry)
-        tmp = f"{self.path}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(history, f, indent=1)
-        os.replace(tmp, self.path)
+        _write_atomic(self.path, json.dumps(history, indent=1))
+        if self.csv_path:
+            keys = list(dict.fromkeys(k for h in history for k in h))
+            rows = [",".join(keys)] + [",".join(str(h.get(k, "")) for k in keys)
+                                       for h in history]
+            _write_atomic(self.csv_path, "\n".join(rows) + "\n")
 
 
 def init_from_saved(model, path, log=print):
@@ -228,7 +315,15 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
     if os.path.exists(backup) and not resume:
         raise RunExistsError(f"{out_dir} already holds a run (found {backup}). Pass --resume "
                              "to continue it, or choose a new --out folder.")
-    if resume and not os.path.exists(backup):
+    metrics_path = os.path.join(out_dir, "metrics.json")
+    if resume and os.path.exists(backup):
+        check_resume_config(config, os.path.join(out_dir, "config.yaml"))
+        done = read_history(metrics_path)
+        epoch = done[-1]["epoch"] if done else 0
+        log(f"Resuming {out_dir} after epoch {epoch} of {config.train.epochs} (step "
+            f"{epoch * config.train.steps_per_epoch}); an epoch interrupted after its "
+            "metrics were written is trained again and its row replaced.")
+    elif resume:
         log(f"No checkpoint in {backup}: starting a new run.")
     os.makedirs(out_dir, exist_ok=True)
     save_config(config, os.path.join(out_dir, "config.yaml"))
@@ -270,23 +365,27 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
                                            targets=targets), model.output.keys())
 
     best_name, last_name = checkpoint_names(config)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(backup, save_freq="epoch", delete_checkpoint=False),
-        keras.callbacks.ModelCheckpoint(os.path.join(out_dir, last_name)),
-        keras.callbacks.CSVLogger(os.path.join(out_dir, "metrics.csv"), append=True),
-        JsonMetricLog(os.path.join(out_dir, "metrics.json")),
-        keras.callbacks.TensorBoard(os.path.join(out_dir, "tensorboard"), write_graph=False,
-                                    profile_batch=0),
-    ]
     first_best_epoch = 1
+    callbacks = []
     if config.optimize.prune_sparsity:
         callbacks.extend(pruning_callbacks())
         # The mask update at the end step lands in the next epoch's first batch.
         first_best_epoch = prune_end_step(config) // config.train.steps_per_epoch + 1
+    # Order matters for a kill between them: metrics, then models, then the backup the
+    # resume starts from. A kill before the backup re-runs the epoch (its row replaced).
+    callbacks += [
+        JsonMetricLog(metrics_path, os.path.join(out_dir, "metrics.csv")),
+        AtomicCheckpoint(os.path.join(out_dir, last_name)),
+    ]
     if val_ds is not None:
-        callbacks.append(BestCheckpoint(
-            os.path.join(out_dir, best_name), monitor=monitor_name(model), mode="max",
-            save_best_only=True, first_epoch=first_best_epoch))
+        callbacks.append(AtomicCheckpoint(
+            os.path.join(out_dir, best_name), monitor=monitor_name(model),
+            first_epoch=first_best_epoch, history_path=metrics_path))
+    callbacks += [
+        keras.callbacks.TensorBoard(os.path.join(out_dir, "tensorboard"), write_graph=False,
+                                    profile_batch=0),
+        keras.callbacks.BackupAndRestore(backup, save_freq="epoch", delete_checkpoint=False),
+    ]
     if verbose is None:
         verbose = 1 if os.isatty(1) else 2
     history = model.fit(train_ds, epochs=config.train.epochs,

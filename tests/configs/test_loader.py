@@ -81,3 +81,18 @@ def test_every_recipe_loads():
     assert recipes, "no recipes found"
     for recipe in recipes:
         assert isinstance(load_config(recipe), ExperimentConfig), recipe
+
+
+@pytest.mark.parametrize("override, message", [
+    ("train.learning_rate=-0.001", r"train.learning_rate must be > 0, got -0.001"),
+    ("train.batch_size=0", r"train.batch_size must be >= 1, got 0"),
+    ("train.steps_per_epoch=0", r"train.steps_per_epoch must be >= 1"),
+    ("optimize.prune_sparsity=1.0", r"optimize.prune_sparsity must be in \[0, 1\)"),
+    ("model.width_multiplier=0", r"model.width_multiplier must be > 0"),
+    ("data.train=[{path: pfcn, weight: 0}]", r"data.train\[0\].weight must be > 0"),
+])
+def test_out_of_range_numbers_are_refused_with_key_and_file(override, message):
+    recipe = os.path.join(RECIPES_DIR, "cpu_quick.yaml")
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(recipe, [override])
+    assert "cpu_quick.yaml" in str(info.value)

@@ -198,3 +198,48 @@ def test_freeze_batchnorm_keeps_the_loaded_statistics(tmp_path):
         after = moving_means(pg.load_model(str(tmp_path / out / "last.keras")))
         same = all(np.allclose(before[k], after[k]) for k in before)
         assert same == freeze
+
+
+def test_kill_during_checkpoint_write_keeps_the_previous_good_copy(tmp_path, monkeypatch):
+    """A kill between the temporary write and the rename (simulated by an exception in
+    os.replace at epoch 2) leaves a loadable last.keras from epoch 1 and complete
+    metrics; --resume re-runs epoch 2 and replaces its row."""
+    from portrait_garden.train import trainer
+
+    out = str(tmp_path / "run")
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def dying_replace(src, dst):
+        if dst.endswith("last.keras"):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise KeyboardInterrupt("killed mid-save")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(trainer.os, "replace", dying_replace)
+    with pytest.raises(KeyboardInterrupt):
+        train(_tiny_config(tmp_path, epochs=3), out, verbose=0, log=lambda *_: None)
+    monkeypatch.setattr(trainer.os, "replace", real_replace)
+    model = pg.load_model(os.path.join(out, "last.keras"), compile=True)
+    assert int(model.optimizer.iterations) == 2           # epoch 1's copy, whole
+    assert _epochs_logged(out) == [1, 2]                  # metrics come before the models
+    assert not [n for n in os.listdir(out) if n.startswith(".tmp-")]
+    with open(os.path.join(out, "metrics.csv")) as f:
+        assert len(f.read().strip().splitlines()) == 3    # header + 2 whole rows
+    messages = []
+    train(_tiny_config(tmp_path, epochs=3), out, resume=True, verbose=0, log=messages.append)
+    assert any("Resuming" in m and "after epoch 2" in m for m in messages)
+    assert _epochs_logged(out) == [1, 2, 3]
+    model = pg.load_model(os.path.join(out, "last.keras"), compile=True)
+    assert int(model.optimizer.iterations) == 6
+
+
+def test_resume_with_another_config_fails_before_writing(tmp_path):
+    out = str(tmp_path / "run")
+    train(_tiny_config(tmp_path, epochs=1), out, verbose=0, log=lambda *_: None)
+    saved = open(os.path.join(out, "config.yaml")).read()
+    with pytest.raises(ValueError, match=r"different config.*model.decoder_filters: 8 -> 16"):
+        train(_tiny_config(tmp_path, epochs=1, extra=["model.decoder_filters=16"]), out,
+              resume=True, verbose=0, log=lambda *_: None)
+    assert open(os.path.join(out, "config.yaml")).read() == saved
