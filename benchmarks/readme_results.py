@@ -285,12 +285,15 @@ def render_pretrained():
                f"{100 * (i8['person_iou'] - f16['person_iou']):+.2f} points",
                i8["person_iou"] >= f16["person_iou"] - 0.005)
     if "pfcn" in benches:
+        add("")
         rows = {r["name"]: r for r in benches["pfcn"]["rows"]}
         peer = next(r for r in benches["pfcn"]["rows"] if r["kind"] == "peer")
-        for p in ("int8", "float16"):
-            r = rows.get(f"{name}/model_{p}.tflite")
+        for file, what in (("model_int8", "whole pipeline int8"),
+                           ("model_float16", "whole pipeline float16"),
+                           ("network_int8", "network alone int8 (like MediaPipe's file)")):
+            r = rows.get(f"{name}/{file}.tflite")
             if r:
-                add(f"\n- whole pipeline {p}, 1 thread: {r['median_ms_1t']:.2f} ms vs MediaPipe "
+                add(f"- {what}, 1 thread: {r['median_ms_1t']:.2f} ms vs MediaPipe "
                     f"{peer['median_ms_1t']:.2f} ms ({r['vs_peer_1t']:.2f}x), same run.")
     return out
 

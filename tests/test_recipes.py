@@ -19,9 +19,14 @@ RECIPES = sorted(glob.glob(os.path.join(RECIPES_DIR, "*.yaml")))
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=os.path.basename)
 def test_recipe_builds_and_trains_two_steps(recipe):
-    config = load_config(recipe, ["model.image_size=[64, 64]", "model.width_multiplier=0.35",
-                                  "model.decoder_filters=8", "train.warmup_steps=1"])
+    pretrained = load_config(recipe).model.backbone_weights != "none"
+    # Pretrained recipes keep their width (only 1.0 has ImageNet weights) and load them.
+    width = [] if pretrained else ["model.width_multiplier=0.35"]
+    config = load_config(recipe, ["model.image_size=[64, 64]", "model.decoder_filters=8",
+                                  "train.warmup_steps=1", *width])
     float_model = build_segmenter(config)
+    if pretrained:
+        assert float_model.get_config()["backbone_padding"] == "symmetric"
     assert float_model.output["mask"].shape[1:] == (64, 64, 1)
     assert float_model.categorical_attention == config.model.categorical_attention
     model = apply_optimization(float_model, config)   # QAT / pruning recipes: their stage
