@@ -231,6 +231,7 @@ def _benchmark(args):
         examples, _ = read_examples(resolve_dataset(args.dataset, args.data_dir), args.split)
         examples = examples[:args.max_images] if args.max_images else examples
     photo_sizes = [bm.parse_photo_size(v) for v in args.photo_sizes or []]
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     rows = bm.run_benchmark(models, examples, repeats=args.repeats)
     where = f"{args.dataset}/{args.split or 'all'}, {len(examples)} photos" if examples else \
         "no dataset (latency and size only)"
@@ -253,6 +254,7 @@ def _benchmark(args):
             "photo_sizes": by_size,
             "dataset": args.dataset, "split": args.split, "photos": len(examples),
             "repeats": args.repeats, "input_size": bm.INPUT_SIZE, "cpu": bm.cpu_name(),
+            "load_1min_before": load_before,
             "pipeline_overhead": [dict(zip(("export", "precision", "threads", "network_ms",
                                             "pipeline_ms"), o)) for o in overhead]})
         print("wrote " + ", ".join(paths.values()))

@@ -91,3 +91,27 @@ def test_shipped_keras_model_is_the_network_inside_the_saved_model(astronaut):
     np.testing.assert_allclose(ours["person_probability"],
                                theirs["person_probability"].numpy(), atol=1e-4)
     assert np.mean(ours["instance_labels"] == theirs["instance_labels"].numpy()) >= 0.99
+
+
+CHECKPOINT = os.path.join(REPO_ROOT, "saved_models", "portrait_instance_mbv2_100_256")
+
+
+def test_pretrained_checkpoint_loads_with_its_layout_and_finds_the_person(astronaut):
+    """The committed ImageNet-initialised checkpoint (for init_from) rebuilds with torch
+    padding and ImageNet normalization, and its float16 pipeline finds the astronaut."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    import portrait_garden as pg
+
+    model = pg.load_model(os.path.join(CHECKPOINT, "model.keras"))
+    config = model.get_config()
+    assert (config["backbone_padding"], config["input_normalization"]) == ("symmetric",
+                                                                          "imagenet")
+    assert config["width_multiplier"] == 1.0 and config["detector"]
+    run = Interpreter(model_path=os.path.join(CHECKPOINT, "model_float16.tflite")) \
+        .get_signature_runner("serving_default")
+    out = run(image=astronaut[None])
+    assert int(out["num_instances"]) >= 1
+    assert (out["person_probability"] > 0.5).mean() > 0.2
+    text = open(os.path.join(CHECKPOINT, "MODEL_CARD.md"), encoding="utf-8").read()
+    assert "non-commercial" in text.lower()
