@@ -73,3 +73,23 @@ def tiny_model():
 @pytest.fixture(scope="session")
 def tiny_images():
     return synthetic_batch()[0]
+
+
+class FakePredictor:
+    """Stands in for `Predictor` in output tests: `people` persons side by side in the
+    lower 3/4 of the photo, each with its box and score 0.9."""
+
+    expected = {"instance_labels"}
+
+    def __init__(self, people):
+        self.people = people
+
+    def predict(self, photo):
+        h, w = photo.shape[:2]
+        labels = np.zeros((h, w), np.int32)
+        boxes = np.zeros((8, 4), np.float32)
+        for k in range(self.people):
+            labels[h // 4:, k * w // self.people:(k + 1) * w // self.people] = k + 1
+            boxes[k] = [0.25, k / self.people, 1.0, (k + 1) / self.people]
+        return {"instance_labels": labels, "num_instances": self.people, "boxes": boxes,
+                "scores": np.full(8, 0.9, np.float32), "person_probability": labels > 0}

@@ -7,7 +7,7 @@ import pytest
 from portrait_garden.cli import main
 from portrait_garden.configs import load_config
 from portrait_garden.models import build_segmenter
-from tests.conftest import RECIPES_DIR
+from tests.conftest import RECIPES_DIR, FakePredictor
 
 RECIPE = os.path.join(RECIPES_DIR, "portrait_seg_mbv2_256.yaml")
 
@@ -62,23 +62,6 @@ def test_data_inspect_unknown_dataset(tmp_path, capsys):
     assert "neither a dataset folder nor a set" in capsys.readouterr().err
 
 
-class _FakePredictor:
-    expected = {"instance_labels"}
-
-    def __init__(self, people):
-        self.people = people
-
-    def predict(self, photo):
-        h, w = photo.shape[:2]
-        labels = np.zeros((h, w), np.int32)
-        boxes = np.zeros((8, 4), np.float32)
-        for k in range(self.people):
-            labels[h // 4:, k * w // 2:(k + 1) * w // 2] = k + 1
-            boxes[k] = [0.25, k / 2, 1.0, (k + 1) / 2]
-        return {"instance_labels": labels, "num_instances": self.people, "boxes": boxes,
-                "scores": np.full(8, 0.9, np.float32), "person_probability": labels > 0}
-
-
 def test_segment_writes_overlay_masks_json_and_effects(tmp_path):
     from PIL import Image
 
@@ -87,7 +70,7 @@ def test_segment_writes_overlay_masks_json_and_effects(tmp_path):
     photo = tmp_path / "p.jpg"
     Image.fromarray(np.full((60, 80, 3), 120, np.uint8)).save(photo)
     out = tmp_path / "out"
-    summaries = segment_photos(_FakePredictor(2), [str(photo)], str(out), effect="replace",
+    summaries = segment_photos(FakePredictor(2), [str(photo)], str(out), effect="replace",
                                background=np.zeros((10, 10, 3), np.uint8),
                                progress=False).summaries
     assert summaries[0]["num_persons"] == 2
@@ -108,9 +91,9 @@ def test_segment_reports_no_person_and_bad_files(tmp_path):
     from portrait_garden.segment import segment_photos
 
     Image.fromarray(np.full((20, 20, 3), 9, np.uint8)).save(tmp_path / "empty.png")
-    summaries = segment_photos(_FakePredictor(0), [str(tmp_path / "empty.png")],
+    summaries = segment_photos(FakePredictor(0), [str(tmp_path / "empty.png")],
                                str(tmp_path / "o"), progress=False).summaries
     assert summaries[0]["result"] == "no person found"
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 not really")
     with pytest.raises(DataError, match="broken.jpg: cannot read"):
-        segment_photos(_FakePredictor(1), [str(tmp_path / "broken.jpg")], str(tmp_path / "o"))
+        segment_photos(FakePredictor(1), [str(tmp_path / "broken.jpg")], str(tmp_path / "o"))

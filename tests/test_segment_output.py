@@ -11,23 +11,7 @@ from PIL import Image
 
 from portrait_garden.data import DataError
 from portrait_garden.segment import output_stems, segment_photos
-
-
-class FakePredictor:
-    """`people` persons side by side in the lower 3/4 of the photo."""
-
-    def __init__(self, people):
-        self.people = people
-
-    def predict(self, photo):
-        h, w = photo.shape[:2]
-        labels = np.zeros((h, w), np.int32)
-        boxes = np.zeros((8, 4), np.float32)
-        for k in range(self.people):
-            labels[h // 4:, k * w // self.people:(k + 1) * w // self.people] = k + 1
-            boxes[k] = [0.25, k / self.people, 1.0, (k + 1) / self.people]
-        return {"instance_labels": labels, "num_instances": self.people, "boxes": boxes,
-                "scores": np.full(8, 0.9, np.float32), "person_probability": labels > 0}
+from tests.conftest import FakePredictor
 
 
 def _photo(path, value=120, size=(40, 60)):

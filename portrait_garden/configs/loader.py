@@ -145,30 +145,19 @@ def load_config(path=None, overrides=()):
     return config
 
 
-# (key, test, what the value must be)
 _RANGES = (
-    ("model.width_multiplier", lambda v: v > 0, "> 0"),
-    ("model.decoder_filters", lambda v: v >= 1, ">= 1"),
-    ("model.bn_momentum", lambda v: 0 <= v < 1, "in [0, 1)"),
-    ("loss.ce_weight", lambda v: v >= 0, ">= 0"),
-    ("loss.dice_weight", lambda v: v >= 0, ">= 0"),
-    ("loss.side_weight", lambda v: v >= 0, ">= 0"),
-    ("loss.boundary_weight", lambda v: v >= 0, ">= 0"),
-    ("loss.boundary_width", lambda v: v >= 1, ">= 1"),
-    ("loss.heatmap_weight", lambda v: v >= 0, ">= 0"),
-    ("loss.size_weight", lambda v: v >= 0, ">= 0"),
-    ("data.max_side", lambda v: v >= 32, ">= 32"),
-    ("data.composites", lambda v: v >= 0, ">= 0"),
-    ("data.composite_weight", lambda v: v > 0, "> 0"),
-    ("train.batch_size", lambda v: v >= 1, ">= 1"),
-    ("train.epochs", lambda v: v >= 1, ">= 1"),
-    ("train.steps_per_epoch", lambda v: v >= 1, ">= 1"),
-    ("train.learning_rate", lambda v: v > 0, "> 0"),
-    ("train.warmup_steps", lambda v: v >= 0, ">= 0"),
-    ("optimize.prune_sparsity", lambda v: 0 <= v < 1, "in [0, 1)"),
-    ("optimize.prune_begin_step", lambda v: v >= 0, ">= 0"),
-    ("optimize.prune_end_step", lambda v: v >= 0, ">= 0"),
-    ("optimize.prune_frequency", lambda v: v >= 1, ">= 1"),
+    # (what the value must be, test, keys)
+    ("> 0", lambda v: v > 0, ("model.width_multiplier", "data.composite_weight",
+                              "train.learning_rate")),
+    (">= 0", lambda v: v >= 0, ("loss.ce_weight", "loss.dice_weight", "loss.side_weight",
+                                "loss.boundary_weight", "loss.heatmap_weight",
+                                "loss.size_weight", "data.composites", "train.warmup_steps",
+                                "optimize.prune_begin_step", "optimize.prune_end_step")),
+    (">= 1", lambda v: v >= 1, ("model.decoder_filters", "loss.boundary_width",
+                                "train.batch_size", "train.epochs", "train.steps_per_epoch",
+                                "optimize.prune_frequency")),
+    (">= 32", lambda v: v >= 32, ("data.max_side",)),
+    ("in [0, 1)", lambda v: 0 <= v < 1, ("model.bn_momentum", "optimize.prune_sparsity")),
 )
 
 
@@ -176,11 +165,12 @@ def check_ranges(config, source="<config>"):
     """Raises `ConfigError` naming the key, value and file for out-of-range numbers
     (a negative learning rate, a zero batch size, ...), which would otherwise train
     silently wrong or fail deep inside TensorFlow."""
-    for key, ok, what in _RANGES:
-        section, name = key.split(".")
-        value = getattr(getattr(config, section), name)
-        if not ok(value):
-            raise ConfigError(f"{source}: {key} must be {what}, got {value!r}.")
+    for what, ok, keys in _RANGES:
+        for key in keys:
+            section, name = key.split(".")
+            value = getattr(getattr(config, section), name)
+            if not ok(value):
+                raise ConfigError(f"{source}: {key} must be {what}, got {value!r}.")
     for group in ("train", "val"):
         for i, spec in enumerate(getattr(config.data, group)):
             if spec.weight <= 0:
