@@ -171,6 +171,10 @@ def check_ranges(config, source="<config>"):
             value = getattr(getattr(config, section), name)
             if not ok(value):
                 raise ConfigError(f"{source}: {key} must be {what}, got {value!r}.")
+    from portrait_garden.data.augment import AUGMENT_PRESETS  # lazy: imports TF
+    if config.data.augment_preset not in AUGMENT_PRESETS:
+        raise ConfigError(f"{source}: data.augment_preset must be one of "
+                          f"{sorted(AUGMENT_PRESETS)}, got {config.data.augment_preset!r}.")
     for group in ("train", "val"):
         for i, spec in enumerate(getattr(config.data, group)):
             if spec.weight <= 0:

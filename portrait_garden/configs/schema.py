@@ -82,6 +82,10 @@ class DataConfig:
       val: datasets concatenated for validation.
       max_side: longer side of the decoded-image cache. Defaults to 320.
       augment: random augmentation during training. Defaults to True.
+      augment_preset: the ranges used when `augment` is on, a name in
+        `portrait_garden.data.augment.AUGMENT_PRESETS`: `"portraitnet"` (strong,
+        for training from scratch) or `"light"` (for fine-tuning pretrained
+        features). Defaults to `"portraitnet"`.
       skip_bad: skip and report unreadable files. Defaults to False.
       composites: number of multi-person copy-paste composites made from the
         training sets' person cut-outs and images (seeded). Defaults to 0.
@@ -92,6 +96,7 @@ class DataConfig:
     val: Tuple[DatasetConfig, ...] = ()
     max_side: int = 320
     augment: bool = True
+    augment_preset: str = "portraitnet"
     skip_bad: bool = False
     composites: int = 0
     composite_weight: float = 1.0

@@ -46,6 +46,37 @@ class AugmentConfig:
     noise_sigma: float = 8.0
 
 
+AUGMENT_PRESETS = {
+    # PortraitNet's ranges: strong, for training from scratch.
+    "portraitnet": AugmentConfig(),
+    # Mild geometry and colour, close to flip + colour jitter: for fine-tuning
+    # ImageNet-pretrained features, which the strong warp slows down (README,
+    # "ImageNet-pretrained backbone").
+    "light": AugmentConfig(scale=(0.9, 1.15), rotation_degrees=8.0, translate=0.05,
+                           flip=0.5, brightness=0.1, contrast=(0.8, 1.2),
+                           saturation=(0.8, 1.2), hue=0.02, illumination=0.1,
+                           blur_probability=0.1, noise_probability=0.1, noise_sigma=5.0),
+    # Letterbox only (validation-style samples).
+    "none": AugmentConfig(scale=(1.0, 1.0), rotation_degrees=0.0, translate=0.0, flip=0.0,
+                          brightness=0.0, contrast=(1.0, 1.0), saturation=(1.0, 1.0),
+                          hue=0.0, illumination=0.0, blur_probability=0.0,
+                          noise_probability=0.0),
+}
+"""Named `AugmentConfig`s a recipe selects with `data.augment_preset`."""
+
+
+def augment_preset(name):
+    """The `AugmentConfig` named `name` in `AUGMENT_PRESETS`.
+
+    Raises:
+      ValueError: unknown name; the message lists the presets.
+    """
+    if name not in AUGMENT_PRESETS:
+        raise ValueError(f"unknown augmentation preset {name!r}; use one of "
+                         f"{sorted(AUGMENT_PRESETS)}.")
+    return AUGMENT_PRESETS[name]
+
+
 def warp_matrix(in_size, out_size, scale=1.0, angle=0.0, flip=False, shift=(0.0, 0.0)):
     """Projective transform (output pixel -> input pixel) for `ImageProjectiveTransformV3`.
 
@@ -130,9 +161,11 @@ def photometric(image, seed, config):
     seeds = tf.random.experimental.stateless_split(seed, 10)
     x = image / 255.0
     x = tf.image.stateless_random_brightness(x, config.brightness, seeds[0])
-    x = tf.image.stateless_random_contrast(x, *config.contrast, seeds[1])
-    x = tf.image.stateless_random_saturation(tf.clip_by_value(x, 0.0, 1.0),
-                                             *config.saturation, seeds[2])
+    # Factors drawn here rather than by tf.image.stateless_random_contrast/saturation,
+    # which refuse an empty range such as (1, 1) (the "none" preset).
+    x = tf.image.adjust_contrast(x, _uniform(seeds[1], *config.contrast))
+    x = tf.image.adjust_saturation(tf.clip_by_value(x, 0.0, 1.0),
+                                   _uniform(seeds[2], *config.saturation))
     x = tf.image.stateless_random_hue(x, config.hue, seeds[3])
     h, w = tf.shape(x)[0], tf.shape(x)[1]
     gy = tf.linspace(-0.5, 0.5, h)[:, None, None]

@@ -7,7 +7,7 @@ import time
 import tf_keras as keras
 
 from portrait_garden.configs.loader import save_config
-from portrait_garden.data.augment import AugmentConfig
+from portrait_garden.data.augment import augment_preset
 from portrait_garden.data.composite import extract_cutouts, make_composites
 from portrait_garden.data.pipeline import build_dataset, keras_pairs, load_store, resolve_dataset
 from portrait_garden.data.readers import Example
@@ -337,10 +337,7 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
                                             config.train.seed))
         weights.append(data.composite_weight)
         log(f"composites: {data.composites} multi-person images")
-    augment = AugmentConfig() if data.augment else AugmentConfig(
-        scale=(1.0, 1.0), rotation_degrees=0.0, translate=0.0, flip=0.0, brightness=0.0,
-        contrast=(1.0, 1.0), saturation=(1.0, 1.0), hue=0.0, illumination=0.0,
-        blur_probability=0.0, noise_probability=0.0)
+    augment = augment_preset(data.augment_preset if data.augment else "none")
     model = model if model is not None else build_segmenter(config)
     if config.train.init_from and not os.path.exists(backup):
         init_from_saved(model, config.train.init_from, log)

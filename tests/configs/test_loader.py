@@ -90,6 +90,7 @@ def test_every_recipe_loads():
     ("optimize.prune_sparsity=1.0", r"optimize.prune_sparsity must be in \[0, 1\)"),
     ("model.width_multiplier=0", r"model.width_multiplier must be > 0"),
     ("data.train=[{path: pfcn, weight: 0}]", r"data.train\[0\].weight must be > 0"),
+    ("data.augment_preset=heavy", r"data.augment_preset must be one of \['light', 'none', "),
 ])
 def test_out_of_range_numbers_are_refused_with_key_and_file(override, message):
     recipe = os.path.join(RECIPES_DIR, "cpu_quick.yaml")

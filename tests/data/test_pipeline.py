@@ -20,7 +20,7 @@ from portrait_garden.data import (
     resolve_dataset,
     warp_matrix,
 )
-from portrait_garden.data.augment import photometric
+from portrait_garden.data.augment import augment_preset, photometric
 from tests.data.conftest import write_portrait_folder
 
 
@@ -126,6 +126,24 @@ def test_stream_is_deterministic_for_a_seed(tmp_path):
     c = next(iter(build_dataset([store], (64, 64), 4, seed=4)))["image"].numpy()
     np.testing.assert_array_equal(a, b)
     assert np.abs(a - c).max() > 0
+
+
+def test_augment_presets_order_by_strength(tmp_path):
+    """`none` is the evaluation letterbox; `light` moves a sample less than PortraitNet's."""
+    store = _store(tmp_path)
+    evaluation = next(iter(build_dataset([store], (64, 64), 6, training=False)))["image"]
+
+    def change(preset):
+        ds = build_dataset([store], (64, 64), 6, seed=1, augment=augment_preset(preset))
+        image = next(iter(ds))["image"]
+        # Training draws examples at random: compare each with its nearest letterboxed one.
+        d = tf.reduce_mean(tf.abs(image[:, None] - evaluation[None]), axis=[2, 3, 4])
+        return float(tf.reduce_mean(tf.reduce_min(d, axis=1)))
+
+    assert change("none") < 1e-3
+    assert change("none") < change("light") < change("portraitnet")
+    with pytest.raises(ValueError, match="unknown augmentation preset 'heavy'"):
+        augment_preset("heavy")
 
 
 def test_evaluation_stream_is_one_ordered_pass(tmp_path):
