@@ -56,7 +56,8 @@ def _segment(args):
     from portrait_garden.evaluate.runner import Predictor
     from portrait_garden.segment import check_output_dir, list_photos, read_photo, segment_photos
 
-    background = read_photo(args.background) if args.background else None
+    background = read_photo(args.background, max_pixels=args.max_pixels) \
+        if args.background else None
     if args.effect == "replace" and background is None:
         raise ValueError("--effect replace needs --background IMAGE.")
     model = _default_model(args.model)
@@ -64,7 +65,7 @@ def _segment(args):
     check_output_dir(args.out)               # before loading the model or any inference
     predictor = Predictor(model)
     run = segment_photos(predictor, photos, args.out, args.effect, background,
-                         skip_bad=args.skip_bad)
+                         skip_bad=args.skip_bad, max_pixels=args.max_pixels)
     for s in run.summaries:
         print(f"{s['photo']}: {s['result']}")
     for path, reason in run.failed:
@@ -175,9 +176,9 @@ def _representative_photos(data_dir, count, seed=0):
 
 def _export(args):
     from portrait_garden.export import ServingConfig, export_model
-    from portrait_garden.saving import load_model
+    from portrait_garden.saving import load_portrait_model
 
-    model = load_model(args.model)
+    model = load_portrait_model(args.model)
     config = ServingConfig(grouping=args.grouping)
     if args.score_threshold is not None:
         config = dataclasses.replace(config, score_threshold=args.score_threshold)
@@ -364,6 +365,9 @@ def build_parser():
     segment.add_argument("--skip-bad", action="store_true",
                          help="continue past unreadable photos, list them at the end "
                               "(exit code 1 if any)")
+    segment.add_argument("--max-pixels", type=int, metavar="N",
+                         help="largest photo (width x height) decoded; default about 89.5 "
+                              "million, PIL's guard against decompression bombs")
     segment.set_defaults(func=_segment)
 
     demo = sub.add_parser("demo", help="segment the sample photo with the shipped default model")

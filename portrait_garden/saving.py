@@ -1,6 +1,8 @@
 """Loading saved portrait_garden models."""
 
+import json
 import os
+import zipfile
 
 import tensorflow_model_optimization as tfmot
 import tf_keras as keras
@@ -34,7 +36,103 @@ def load_model(path, compile=False):
     if os.path.isdir(path) and not os.path.exists(os.path.join(path, "saved_model.pb")):
         raise ValueError(f"{path} is a folder without saved_model.pb: not a SavedModel.")
     with quantize_scope(), tfmot.sparsity.keras.prune_scope():
+        if os.path.isfile(path):
+            _check_model_file(path)       # inside the scopes: tfmot's classes count as known
         try:
             return keras.models.load_model(path, compile=compile)
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, TypeError) as e:
             raise ValueError(f"Could not load a Keras model from {path}: {e}") from e
+
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_KNOWN_PACKAGES = ("keras", "tf_keras", "portrait_garden", "tensorflow_model_optimization",
+                   "tfmot")
+
+
+def _check_model_file(path):
+    """Explains, before Keras tries, why a model file cannot be opened: not a Keras
+    archive or truncated, saved by Keras 3, or using layers of another package."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head == _HDF5_SIGNATURE:
+        return                                    # legacy .h5: Keras reports its own errors
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{path} is truncated or not a Keras archive (a .keras file is a zip with "
+            "config.json and model.weights.h5; this one has no zip directory). Copy or "
+            "download it again, or re-save the model with model.save('model.keras').")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            bad = archive.testzip()
+            metadata = json.loads(archive.read("metadata.json")) \
+                if "metadata.json" in names else {}
+            config = json.loads(archive.read("config.json")) if "config.json" in names else None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise ValueError(f"{path} is a damaged Keras archive ({e}). Copy or download it "
+                         "again.") from None
+    if bad is not None:
+        raise ValueError(f"{path} is a damaged Keras archive ({bad} fails its checksum). "
+                         "Copy or download it again.")
+    if config is None:
+        raise ValueError(f"{path} is a zip but not a Keras archive (no config.json).")
+    version = str(metadata.get("keras_version", ""))
+    if version.startswith("3."):
+        raise ValueError(
+            f"{path} was saved by Keras {version} (Keras 3, `import keras` or tf.keras on "
+            "TF >= 2.16). portrait-garden models are Keras 2 (tf_keras): load this file with "
+            "keras.saving.load_model in Keras 3, or rebuild the model in tf_keras "
+            "(portrait_garden.models.PortraitSegmenter), copy its weights and save it "
+            "from there.")
+    foreign = sorted(_foreign_classes(config))
+    if foreign:
+        raise ValueError(
+            f"{path} uses layers from other packages: {', '.join(foreign)}. "
+            "portrait-garden can only open its own models and standard Keras layers; "
+            "import the package that defines them before loading, or pass a model "
+            "trained with portrait-garden.")
+
+
+def _foreign_classes(config):
+    """Every serialized object registered by a package that is not loaded here
+    (`package>ClassName`) or from a module outside Keras, tfmot and portrait_garden."""
+    found = set()
+
+    def visit(node):
+        if isinstance(node, dict):
+            name, registered = node.get("class_name"), node.get("registered_name")
+            module = node.get("module") or ""
+            if isinstance(name, str) and "config" in node:
+                if isinstance(registered, str) and ">" in registered:
+                    if keras.saving.get_registered_object(registered) is None:
+                        found.add(registered)
+                elif module and module.split(".")[0] not in _KNOWN_PACKAGES:
+                    found.add(f"{module}.{name}")
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(config)
+    return found
+
+
+def check_portrait_model(model, path):
+    """Raises `ValueError` unless `model` is a portrait-garden network (a dict of
+    outputs with `mask`), e.g. when `--model` names another tf_keras model."""
+    outputs = model.output if isinstance(model.output, dict) else None
+    if outputs is None or "mask" not in outputs:
+        got = sorted(outputs) if outputs is not None else [str(o.shape) for o in model.outputs]
+        raise ValueError(
+            f"{path} is a Keras model but not a portrait-garden network: its outputs are "
+            f"{got}, not a dict with 'mask' (and 'center_heatmap' for the instance "
+            "model). Train one with portrait-garden train, or pass a shipped model "
+            "(saved_models/*/model.keras).")
+    return model
+
+
+def load_portrait_model(path):
+    """`load_model`, then `check_portrait_model`: for commands whose `--model` must be
+    a portrait-garden network."""
+    return check_portrait_model(load_model(path), path)

@@ -11,7 +11,7 @@ import tempfile
 import numpy as np
 from PIL import Image
 
-from portrait_garden.data.photos import to_rgb8
+from portrait_garden.data.photos import PhotoTooLargeError, check_pixel_count, pixel_limit, to_rgb8
 from portrait_garden.data.readers import IMAGE_EXTENSIONS, DataError
 from portrait_garden.data.visualize import PALETTE, overlay_instances
 
@@ -31,24 +31,33 @@ def list_photos(path):
     return [path]
 
 
-def read_photo(path, with_orientation=False):
+def read_photo(path, with_orientation=False, max_pixels=None):
     """uint8 RGB `[H, W, 3]` as a photo viewer shows it (EXIF orientation applied;
     16-bit, palette, CMYK and alpha formats converted to 8-bit RGB).
 
     Args:
       path: str, the photo file.
       with_orientation: also return the EXIF orientation that was applied (1..8).
+      max_pixels: largest width x height decoded; defaults to
+        `photos.DEFAULT_MAX_PIXELS` (about 89.5 MP). The header is checked before
+        any pixel is decoded.
 
     Raises:
-      DataError: naming the file if it cannot be decoded.
+      DataError: naming the file if it cannot be decoded or is above `max_pixels`
+        (the message gives the `--max-pixels` value that would allow it).
     """
     try:
-        with Image.open(path) as img:
+        with pixel_limit(), Image.open(path) as img:
+            check_pixel_count(img.size, max_pixels, path)
             img.load()
             rgb, orientation = to_rgb8(img)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found.") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+    except PhotoTooLargeError as e:
+        raise DataError(str(e)) from None
+    except Image.DecompressionBombError as e:
+        raise DataError(f"{path}: {e} Pass --max-pixels to allow a larger image.") from None
+    except (OSError, SyntaxError, ValueError) as e:
         raise DataError(f"{path}: cannot read this image ({e}).") from None
     photo = np.asarray(rgb)
     return (photo, orientation) if with_orientation else photo
@@ -168,7 +177,7 @@ def _publish(staging, out_dir, stem):
 
 
 def segment_photos(predictor, paths, out_dir, effect="none", background=None, progress=True,
-                   skip_bad=False):
+                   skip_bad=False, max_pixels=None):
     """Segments photos and writes, per photo `<stem>`: `<stem>_overlay.png` (one colour
     per person, boxes), `<stem>_person<k>.png` masks, `<stem>.json` (boxes in pixels,
     scores, COCO RLE masks) and, with an effect, `<stem>_<effect>.png`.
@@ -188,6 +197,7 @@ def segment_photos(predictor, paths, out_dir, effect="none", background=None, pr
       progress: tqdm bar for several photos.
       skip_bad: continue past unreadable photos (listed in `SegmentRun.failed`);
         otherwise the first one raises `DataError` (saying how many were written).
+      max_pixels: largest photo decoded (see `read_photo`).
 
     Returns:
       `SegmentRun` (its `summaries` are per-photo dicts as in the JSON files).
@@ -202,7 +212,7 @@ def segment_photos(predictor, paths, out_dir, effect="none", background=None, pr
         iterator = tqdm(iterator, desc="segment", unit="photo")
     for path, stem in iterator:
         try:
-            photo, orientation = read_photo(path, with_orientation=True)
+            photo, orientation = read_photo(path, with_orientation=True, max_pixels=max_pixels)
         except DataError as e:
             if not skip_bad:
                 raise DataError(f"{e} {len(run.summaries)} photo(s) before it were written to "

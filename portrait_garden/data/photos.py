@@ -4,10 +4,51 @@ Every path that reads a photo file (the dataset readers, `segment`, `data inspec
 evaluation) decodes through `to_rgb8`, so masks line up with what a photo viewer shows.
 """
 
+import contextlib
+import threading
+
 import numpy as np
 from PIL import Image
 
 EXIF_ORIENTATION = 0x0112
+
+DEFAULT_MAX_PIXELS = 89_478_485
+"""Largest photo decoded without `max_pixels` (PIL's decompression-bomb limit, about
+89.5 MP, 0.27 GB as RGB). Above it a tiny file could claim gigabytes of memory."""
+
+_PIL_LIMIT_LOCK = threading.Lock()
+
+
+class PhotoTooLargeError(ValueError):
+    """A photo above the pixel limit; the message gives its size and the flag to raise it."""
+
+
+def check_pixel_count(size, max_pixels=None, source="image"):
+    """Raises `PhotoTooLargeError` if `size = (width, height)` exceeds `max_pixels`
+    (default `DEFAULT_MAX_PIXELS`)."""
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
+    w, h = size
+    if w * h > limit:
+        raise PhotoTooLargeError(
+            f"{source}: image is {w * h / 1e6:.1f} MP ({w}x{h}), above the "
+            f"{limit / 1e6:.1f} MP limit that guards against decompression bombs; if the "
+            f"file is trusted, pass --max-pixels {w * h} (decoding needs about "
+            f"{w * h * 3 / 1e9:.1f} GB of memory), or downscale it.")
+
+
+@contextlib.contextmanager
+def pixel_limit():
+    """Hands the decompression-bomb guard from PIL to `check_pixel_count`, which runs
+    on the header right after `Image.open` (nothing is decoded before it) and says
+    how to allow a larger photo; PIL's own limit is restored on exit."""
+    with _PIL_LIMIT_LOCK:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
 
 _TRANSPOSES = {
     2: (Image.Transpose.FLIP_LEFT_RIGHT,),

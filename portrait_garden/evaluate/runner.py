@@ -42,9 +42,9 @@ class Predictor:
             self._run = interpreter.get_signature_runner("serving_default")
             self.kind = "tflite"
         elif path.endswith(".keras") or path.endswith(".h5"):
-            from portrait_garden.saving import load_model
+            from portrait_garden.saving import load_portrait_model
 
-            model = load_model(path)
+            model = load_portrait_model(path)
             if "center_heatmap" in model.output:
                 from portrait_garden.export.serving import InstanceSegmenter, ServingConfig
 

@@ -311,9 +311,15 @@ def check_photo(image):
     image = np.asarray(image)
     if image.ndim == 4 and image.shape[0] == 1:
         image = image[0]
+    if image.ndim == 4:
+        raise ValueError(f"Expected one RGB photo of shape [H, W, 3]; got a batch of "
+                         f"{image.shape[0]} {image.shape}. The pipeline takes one photo per "
+                         "call: loop over the batch.")
+    if image.ndim == 2:
+        raise ValueError(f"Expected one RGB photo of shape [H, W, 3]; got shape {image.shape}, "
+                         "a grayscale image: stack it to RGB with np.stack([g] * 3, -1).")
     if image.ndim != 3:
-        raise ValueError(f"Expected one RGB photo of shape [H, W, 3]; got shape {image.shape}. "
-                         "Add a channel axis to grayscale images (np.stack([g] * 3, -1)).")
+        raise ValueError(f"Expected one RGB photo of shape [H, W, 3]; got shape {image.shape}.")
     if image.shape[-1] != 3:
         raise ValueError(f"Expected 3 channels (RGB); got {image.shape[-1]}. Drop the alpha "
                          "channel of RGBA images with image[..., :3].")

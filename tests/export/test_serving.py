@@ -80,7 +80,9 @@ def test_two_people_masks_never_overlap_and_cover_the_person_pixels():
 
 @pytest.mark.parametrize("photo, message", [
     (np.zeros((32, 32, 3), np.float32), "dtype uint8"),
-    (np.zeros((32, 32), np.uint8), r"shape \[H, W, 3\]"),
+    (np.zeros((32, 32), np.uint8), r"grayscale image: stack it to RGB"),
+    (np.zeros((2, 32, 32, 3), np.uint8), r"batch of 2.*loop over the batch"),
+    (np.zeros((32,), np.uint8), r"shape \[H, W, 3\]; got shape \(32,\)"),
     (np.zeros((32, 32, 4), np.uint8), "3 channels"),
     (np.zeros((0, 32, 3), np.uint8), "empty"),
 ])

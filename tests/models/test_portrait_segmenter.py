@@ -110,7 +110,7 @@ def test_load_model_errors(tmp_path):
         pg.load_model(tmp_path)
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="Could not load"):
+    with pytest.raises(ValueError, match="broken.keras is truncated or not a Keras archive"):
         pg.load_model(broken)
 
 
