@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint install clean
+.PHONY: test test-fast demo lint install clean
 
 $(STAMP): setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check portrait_garden tests benchmarks setup.py
 
 test: lint
-	$(PY) -m pytest -q -n 2 --dist loadfile tests
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15 tests
+
+# Everything but the tests marked slow (training, full exports, notebooks).
+test-fast: lint
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15 -m "not slow" tests
 
 demo: $(STAMP)
 	$(VENV)/bin/portrait-garden demo --out demo_output

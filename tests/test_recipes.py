@@ -14,6 +14,8 @@ from portrait_garden.models import build_segmenter
 from portrait_garden.train import apply_optimization, compile_segmenter
 from tests.conftest import RECIPES_DIR, synthetic_batch
 
+pytestmark = pytest.mark.slow     # every recipe builds and trains two steps
+
 RECIPES = sorted(glob.glob(os.path.join(RECIPES_DIR, "*.yaml")))
 
 

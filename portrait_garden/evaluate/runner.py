@@ -113,7 +113,9 @@ def evaluate_dataset(predictor, dataset, split=None, max_images=None, progress=T
       dict (the JSON `portrait-garden evaluate --out` writes):
       `dataset`, `images`, `person_iou` (dataset-level: summed intersections
       over summed unions), `mean_image_iou`, `miou` (2-class, dataset-level),
-      `boundary_f` (mean per image, at `boundary_tolerance` pixels),
+      `boundary_f` (mean per image, at `boundary_tolerance` pixels, of what
+      users receive: `instance_labels > 0` for the instance pipeline, else the
+      thresholded probability; `boundary_f_of` says which),
       `boundary_tolerance`, `per_image` (list of `{id, iou, boundary_f,
       instances}`), and for COCO sets `mask_ap`, `mask_ap50`, `mask_ap75`.
       Unlabelled (ignore) pixels count nowhere.
@@ -143,8 +145,10 @@ def evaluate_dataset(predictor, dataset, split=None, max_images=None, progress=T
         confusion += counts
         labels = out.get("instance_labels")
         num = int(out.get("num_instances", 0))
+        # Boundary F on what users receive: the per-person labels when there are any.
+        outline = pred if labels is None else labels > 0
         per_image.append({"id": ex.id, "iou": person_iou_from_confusion(counts),
-                          "boundary_f": boundary_f_score(pred, truth & valid, valid,
+                          "boundary_f": boundary_f_score(outline, truth & valid, valid,
                                                          boundary_tolerance),
                           "instances": num})
         for k in range(num):
@@ -156,7 +160,9 @@ def evaluate_dataset(predictor, dataset, split=None, max_images=None, progress=T
               "mean_image_iou": float(np.mean([r["iou"] for r in per_image])),
               "miou": miou_2class(confusion),
               "boundary_f": float(np.mean([r["boundary_f"] for r in per_image])),
-              "boundary_tolerance": boundary_tolerance}
+              "boundary_tolerance": boundary_tolerance,
+              "boundary_f_of": "person_probability > 0.5" if "instance_labels" not in
+              predictor.expected else "instance_labels > 0"}
     if detect_format(dataset) == "coco" and "num_instances" in predictor.expected:
         result.update(mask_ap(examples, detections))
     result["per_image"] = per_image

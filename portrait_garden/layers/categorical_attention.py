@@ -80,7 +80,14 @@ class CategoricalAttention(keras.layers.Layer, tfmot.sparsity.keras.PrunableLaye
             if s.shape[1:3] != static_size or not static_size.is_fully_defined():
                 s = tf.image.resize(s, size, method=self.interpolation)
             probs.append(tf.sigmoid(tf.cast(s, features.dtype)))
-        person = probs[0] if len(probs) == 1 else tf.add_n(probs) / float(len(probs))
+        # A chain of binary adds, not tf.add_n: TFLite has no int8 ADD_N kernel, so
+        # an ADD_N left the int8 network in float here (DEQUANTIZE -> ADD_N ->
+        # QUANTIZE at every level, which also split XNNPACK's graph in two).
+        person = probs[0]
+        for p in probs[1:]:
+            person = person + p
+        if len(probs) > 1:
+            person = person * (1.0 / len(probs))
         return tf.concat([features * (1.0 - person), features * person], axis=-1)
 
     def compute_output_shape(self, input_shape):

@@ -11,6 +11,9 @@ from portrait_garden.export import TFLITE_FILES, ServingConfig, export_model, tf
 from tests.conftest import randomize_batchnorm
 from tests.data.conftest import write_coco_set
 
+# The module fixture runs a full export (SavedModel + six .tflite files, int8 calibrated).
+pytestmark = pytest.mark.slow
+
 
 def _photos(n=4, seed=0):
     rng = np.random.default_rng(seed)
@@ -52,6 +55,20 @@ def test_every_tflite_uses_builtin_ops_only(exported, quantization):
     assert not [op for op in ops if op.startswith("Flex") or op == "CUSTOM" or
                 op.startswith("DELEGATE")], ops
     assert {"CONV_2D", "BATCH_MATMUL", "SPACE_TO_DEPTH"} <= ops
+
+
+def test_int8_network_has_no_float_islands(exported):
+    """Every op between the input QUANTIZE and the output DEQUANTIZEs runs in int8: one
+    DEQUANTIZE per network output, no ADD_N (TFLite has no int8 kernel for it, so the
+    categorical attention's average once ran in float at each level)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=exported[1]["network_int8"])
+    ops = [op["op_name"] for op in interpreter._get_ops_details()]
+    outputs = len(interpreter.get_output_details())
+    assert "ADD_N" not in ops
+    assert ops.count("DEQUANTIZE") <= outputs, ops
+    assert ops.count("QUANTIZE") <= 2, ops
 
 
 def test_saved_model_and_float_tflite_agree_on_network_outputs_and_boxes(exported):

@@ -119,6 +119,29 @@ def test_undo_letterbox_matches_crop_then_resize(photo_size, window):
     np.testing.assert_array_equal(out["instance_labels"].numpy(), nearest.numpy()[..., 0])
 
 
+def test_photo_resolution_labels_follow_the_smooth_probability():
+    """With `threshold`, a large photo's person pixels are `person_probability > 0.5`
+    at photo resolution, so edges are not the network's 8x stair-steps; the owner
+    still comes from the nearest network pixel."""
+    from portrait_garden.export.serving import undo_letterbox
+
+    yy, xx = np.mgrid[:128, :128]
+    # A disc of probability and two owners (left/right halves), defined past its edge.
+    prob = 1.0 / (1.0 + np.exp((np.hypot(yy - 64, xx - 64) - 40) / 3.0))
+    owner = np.where(xx < 64, 1, 2).astype(np.int32)
+    args = (tf.zeros([8, 4]), tf.zeros([8]), tf.constant(2), tf.constant(prob, tf.float32),
+            (tf.constant(0), tf.constant(0), tf.constant(128), tf.constant(128)),
+            tf.constant([1024, 1024]))
+    out = undo_letterbox(tf.constant(owner), *args, threshold=0.5)
+    labels, big_prob = out["instance_labels"].numpy(), out["person_probability"].numpy()
+    np.testing.assert_array_equal(labels > 0, big_prob > 0.5)
+    assert set(np.unique(labels)) == {0, 1, 2}
+    assert (labels[:, :500][labels[:, :500] > 0] == 1).all()
+    # Without `threshold` (labels already cut at network resolution) the edge is blocky.
+    blocky = undo_letterbox(tf.constant(np.where(prob > 0.5, owner, 0)), *args)
+    assert np.mean((blocky["instance_labels"].numpy() > 0) != (big_prob > 0.5)) > 0.001
+
+
 @pytest.mark.parametrize("photo_size", [(333, 517), (700, 90), (256, 256), (64, 64), (1, 1)])
 def test_letterbox_equals_pad_then_resize(photo_size):
     # The serving letterbox gathers rows and columns; it must equal zero-padding the

@@ -1,8 +1,11 @@
+import pytest
+
 from tests.notebooks.harness import check_committed_copy, check_runs_and_draws
 
 NAME = "02_train_on_your_data.ipynb"
 
 
+@pytest.mark.slow
 def test_runs_top_to_bottom_and_draws(tmp_path, monkeypatch):
     check_runs_and_draws(NAME, tmp_path, monkeypatch)
 

@@ -58,6 +58,7 @@ def test_plain_quantize_model_without_our_configs_fails_and_says_why():
         tfmot.quantization.keras.quantize_model(tiny_segmenter())
 
 
+@pytest.mark.slow
 def test_qat_model_exports_to_full_integer_tflite(qat_model):
     model, images = qat_model
     data = convert_to_tflite(model, "int8", output_names=["mask"],
@@ -81,6 +82,7 @@ def test_qat_model_saves_and_loads(qat_model, tmp_path):
     np.testing.assert_allclose(restored(images)["mask"], model(images)["mask"], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_pruning_trains_strips_and_reaches_the_target_sparsity(tmp_path):
     keras.utils.set_random_seed(0)
     model = pg.optimize.prune_model(tiny_segmenter(), target_sparsity=0.5, begin_step=0,
@@ -112,6 +114,7 @@ def test_prune_model_rejects_bad_schedules():
         pg.optimize.prune_model(tiny_segmenter(), begin_step=10, end_step=10)
 
 
+@pytest.mark.slow
 def test_pretrained_layout_quantizes_and_exports_to_full_integer_tflite():
     """The ImageNet-weights layout (per-channel input normalization, explicit symmetric
     padding before stride-2 convs) goes through QAT and int8 conversion like the default."""

@@ -45,6 +45,7 @@ def test_train_writes_checkpoints_logs_and_config(tmp_path):
     assert isinstance(pg.load_model(os.path.join(out, "best.keras")), pg.PortraitSegmenter)
 
 
+@pytest.mark.slow
 def test_resume_continues_at_the_saved_epoch(tmp_path):
     out = str(tmp_path / "run")
     train(_tiny_config(tmp_path, epochs=2), out, verbose=0, log=lambda *_: None)
@@ -84,6 +85,7 @@ def test_learning_rate_schedules():
         learning_rate_schedule(load_config(None, ["train.schedule=step"]).train)
 
 
+@pytest.mark.slow
 def test_instance_recipe_trains_detector_with_composites_and_init_from(tmp_path):
     seg_out = str(tmp_path / "seg")
     train(_tiny_config(tmp_path, epochs=1), seg_out, verbose=0, log=lambda *_: None)
@@ -135,6 +137,7 @@ def _export_and_run(model, out, quantization):
     return paths
 
 
+@pytest.mark.slow
 def test_qat_recipe_fine_tunes_the_float_run_and_exports_full_integer(float_instance_run,
                                                                        tmp_path):
     out = str(tmp_path / "qat")
@@ -159,6 +162,7 @@ def test_qat_recipe_fine_tunes_the_float_run_and_exports_full_integer(float_inst
     assert len(history.history["loss"]) == 1
 
 
+@pytest.mark.slow
 def test_prune_recipe_reaches_half_sparsity_strips_and_exports(float_instance_run, tmp_path):
     out = str(tmp_path / "prune")
     messages = []
