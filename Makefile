@@ -15,7 +15,7 @@ $(STAMP): setup.py
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check portrait_garden tests benchmarks setup.py
+	$(VENV)/bin/ruff check portrait_garden tests benchmarks tools setup.py
 
 test: lint
 	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15 tests

@@ -8,6 +8,8 @@ Example:
 >>> import portrait_garden as pg
 >>> model = pg.models.PortraitSegmenter(image_size=(256, 256))
 >>> model.save("segmenter.keras"); same = pg.load_model("segmenter.keras")
+>>> segmenter = pg.from_preset("portrait_instance_mbv2_256")   # a shipped model
+>>> out = segmenter.segment(photo)       # uint8 [H, W, 3] -> one label per person
 """
 
 from portrait_garden import (
@@ -24,6 +26,7 @@ from portrait_garden import (
     optimize,
 )
 from portrait_garden.models import PortraitSegmenter, build_segmenter
+from portrait_garden.presets import from_preset, list_presets
 from portrait_garden.saving import load_model
 
 __version__ = "0.1.0"
@@ -36,8 +39,10 @@ __all__ = [
     "data",
     "evaluate",
     "export",
+    "from_preset",
     "heads",
     "layers",
+    "list_presets",
     "load_model",
     "losses",
     "models",

@@ -6,11 +6,6 @@ import json
 import os
 import sys
 
-DEFAULT_MODEL_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models",
-    "portrait_instance_mbv2_256")
-"""Where the shipped default model lives (override with `--model`)."""
-
 
 def _info(args):
     from portrait_garden.configs import load_config
@@ -44,12 +39,43 @@ def _info(args):
 
 
 def _default_model(path):
-    model = path or DEFAULT_MODEL_DIR
+    """`--model`: a path, a preset name, or None for the default preset."""
+    from portrait_garden.presets import resolve_model
+
+    model = resolve_model(path)
     if not os.path.exists(model):
         raise FileNotFoundError(
-            f"No model at {model}. The default model ships in saved_models/ of the "
-            "repository (install with pip install -e . from a clone), or pass --model.")
+            f"No model at {model}. Pass a .keras file, an export folder, a .tflite file or a "
+            "preset name (portrait-garden presets lists them).")
     return model
+
+
+def _presets(args):
+    from portrait_garden.presets import list_presets
+
+    rows = list_presets()
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    for r in rows:
+        figures = r["figures"]
+        default = " (default)" if r["default"] else ""
+        print(f"{r['name']}{default}: {r['description']}")
+        if not r["available"]:
+            print(f"  not installed: {r['folder']} is missing")
+            continue
+        for name, f in figures.get("files", {}).items():
+            iou = ", ".join(f"{k.replace('_person_iou', '')} IoU {v:.4f}" for k, v in f.items()
+                            if k.endswith("_person_iou") and v is not None)
+            print(f"  {name:<22} {f['bytes'] / 1e6:5.2f} MB  {iou}  {f['median_ms_1t']:.2f} ms "
+                  f"1 thread ({f['vs_mediapipe_1t']:.2f}x MediaPipe)")
+        if figures:
+            print(f"  measured on {figures.get('cpu')}; MediaPipe "
+                  f"{figures.get('mediapipe_ms_1t')} ms, PFCN val IoU "
+                  f"{figures.get('mediapipe_pfcn_val_person_iou', 0):.4f} in the same run")
+        else:
+            print("  no recorded figures (preset.json)")
+    return 0
 
 
 def _segment(args):
@@ -197,7 +223,7 @@ def _evaluate(args):
     from portrait_garden.data import resolve_dataset
     from portrait_garden.evaluate.runner import Predictor, evaluate_dataset, write_json
 
-    predictor = Predictor(args.model, grouping=args.grouping)
+    predictor = Predictor(_default_model(args.model), grouping=args.grouping)
     dataset = resolve_dataset(args.dataset, args.data_dir)
     result = evaluate_dataset(predictor, dataset, args.split, args.max_images,
                               boundary_tolerance=args.boundary_tolerance, viz_dir=args.viz,
@@ -302,8 +328,9 @@ def build_parser():
     export.set_defaults(func=_export)
 
     evaluate = sub.add_parser("evaluate", help="person IoU and instance mask AP of a model")
-    evaluate.add_argument("--model", required=True, help=".keras instance network, export "
-                                                         "folder / SavedModel, or .tflite")
+    evaluate.add_argument("--model", required=True, help="preset name, .keras instance "
+                                                         "network, export folder / SavedModel, "
+                                                         "or .tflite")
     evaluate.add_argument("--dataset", required=True, help="folder or set name (e.g. pfcn)")
     evaluate.add_argument("--split", help="split of a folder set, e.g. val")
     evaluate.add_argument("--data-dir")
@@ -358,8 +385,8 @@ def build_parser():
     segment = sub.add_parser("segment", help="one mask per person for a photo or a folder")
     segment.add_argument("photos", help="a photo or a folder of photos")
     segment.add_argument("--out", required=True, help="output folder")
-    segment.add_argument("--model", help="export folder, SavedModel, .tflite or .keras "
-                                         "(default: the shipped model)")
+    segment.add_argument("--model", help="preset name, export folder, SavedModel, .tflite "
+                                         "or .keras (default: the default preset)")
     segment.add_argument("--effect", choices=["none", "blur", "replace"], default="none")
     segment.add_argument("--background", help="background image for --effect replace")
     segment.add_argument("--skip-bad", action="store_true",
@@ -370,8 +397,12 @@ def build_parser():
                               "million, PIL's guard against decompression bombs")
     segment.set_defaults(func=_segment)
 
+    presets = sub.add_parser("presets", help="the shipped models: size, IoU, latency")
+    presets.add_argument("--json", action="store_true", help="print JSON instead of text")
+    presets.set_defaults(func=_presets)
+
     demo = sub.add_parser("demo", help="segment the sample photo with the shipped default model")
-    demo.add_argument("--model", help="model folder (default: the shipped model)")
+    demo.add_argument("--model", help="preset name or model folder (default: the default preset)")
     demo.add_argument("--out", default="demo_output", help="output folder")
     demo.set_defaults(func=_demo)
     return parser

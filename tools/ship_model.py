@@ -1,6 +1,6 @@
 """Assembles the shipped model folder from two `portrait-garden export` folders.
 
-    python benchmarks/ship_model.py --float exports/instance_float \
+    python tools/ship_model.py --float exports/instance_float \
         --qat exports/instance_qat --out saved_models/portrait_instance_mbv2_256
 
 From the float export: `saved_model/` and `model_float16.tflite`; from the QAT export:
@@ -8,7 +8,7 @@ From the float export: `saved_model/` and `model_float16.tflite`; from the QAT e
 float export's own (post-training full-integer quantization, calibrated on photos), and
 `export.json` says so. `export.json` says which run each file
 comes from. `model.keras`, `config.yaml` and `MODEL_CARD.md` in `--out` are left as
-they are (the card's figures come from `benchmarks/readme_results.py`).
+they are (the card's figures come from `tools/readme_results.py`).
 """
 
 import argparse

@@ -1,10 +1,10 @@
 """Regenerates the README's "Results" section and the shipped model card's figures from
 the JSON the commands below write.
 
-    python benchmarks/readme_results.py            # render from results/*.json
-    python benchmarks/readme_results.py --run      # first run every command (needs the
+    python tools/readme_results.py            # render from results/*.json
+    python tools/readme_results.py --run      # first run every command (needs the
                                                    # runs/ and exports/ named in them)
-    python benchmarks/readme_results.py --run --only pfg_sports   # just those commands
+    python tools/readme_results.py --run --only pfg_sports   # just those commands
 
 No figure in that section is typed by hand: each table names the command whose JSON
 it renders, and `--run` re-creates those JSON files.
@@ -74,7 +74,7 @@ def f4(x):
 def render():
     out = []
     add = out.append
-    add("Every figure below is rendered by `python benchmarks/readme_results.py` from the JSON "
+    add("Every figure below is rendered by `python tools/readme_results.py` from the JSON "
         "written by the command shown with it (`--run` re-runs them), on this repository's "
         "2-core CPU machine; none is typed by hand.\n")
 
@@ -307,6 +307,36 @@ def render_pretrained():
     return out
 
 
+def preset_figures(preset):
+    """`preset.json` of a shipped folder: per file, person IoU on each benchmarked set and
+    1-thread latency, with MediaPipe's from the same run (the `{PRE}/benchmark_*` runs,
+    which hold every preset side by side). None if those runs are missing."""
+    name = os.path.basename(preset)
+    figures = {"benchmark_commands": [], "files": {}}
+    for d in ("pfcn", "vikram"):
+        path = f"{PRE}/benchmark_{d}/benchmark.json"
+        if not os.path.exists(os.path.join(ROOT, path)):
+            continue
+        bench = load(path)
+        figures["benchmark_commands"].append(command(path))
+        peer = next((r for r in bench["rows"] if r["kind"] == "peer"), None)
+        for r in bench["rows"]:
+            if not r["name"].startswith(f"{name}/"):
+                continue
+            row = figures["files"].setdefault(r["name"].split("/", 1)[1], {})
+            row[f"{d}_val_person_iou"] = r.get("person_iou")
+            if d == "pfcn":
+                row.update(median_ms_1t=r["median_ms_1t"], vs_mediapipe_1t=r.get("vs_peer_1t"),
+                           bytes=r["bytes"])
+        if d == "pfcn":
+            figures.update(cpu=bench.get("cpu"), load_1min_before=bench.get("load_1min_before"),
+                           mediapipe_ms_1t=peer["median_ms_1t"] if peer else None,
+                           mediapipe_pfcn_val_person_iou=peer.get("person_iou") if peer else None)
+        elif peer:
+            figures["mediapipe_vikram_val_person_iou"] = peer.get("person_iou")
+    return figures if figures["files"] else None
+
+
 def _after_intro(text, insert):
     """`text` with `insert` placed after its first paragraph (the section's intro)."""
     intro, rest = text.split("\n### ", 1)
@@ -350,7 +380,13 @@ def main():
     if "pretrained" in sections:
         replace_between_markers(os.path.join(ROOT, PRETRAINED, "MODEL_CARD.md"),
                                 sections["pretrained"].replace("](results/", "](../../results/"))
-    print("README.md and the model cards: results regenerated.")
+    for preset in (SHIPPED, PRETRAINED):
+        figures = preset_figures(preset)
+        if figures:
+            with open(os.path.join(ROOT, preset, "preset.json"), "w", encoding="utf-8") as f:
+                json.dump(figures, f, indent=1)
+                f.write("\n")
+    print("README.md, the model cards and preset.json: results regenerated.")
 
 
 if __name__ == "__main__":
