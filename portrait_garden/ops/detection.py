@@ -15,14 +15,44 @@ def box_iou_matrix(boxes):
     return inter / tf.maximum(area[:, None] + area[None] - inter, 1e-9)
 
 
+def greedy_nms(boxes, valid, iou_threshold):
+    """Greedy non-maximum suppression with fixed shapes (no dynamic NMS op).
+
+    Boxes are in descending score order. Box `j` is kept if it is valid and
+    overlaps no *kept* higher-scored box by more than `iou_threshold`; a box
+    that was itself suppressed suppresses nothing (unlike one-shot matrix
+    "fast NMS"). Computed as `N` rounds of `keep_j = valid_j and not any_i<j
+    (keep_i and IoU_ij > t)` from `keep = valid`: after round `r` the first `r`
+    boxes hold their greedy decision, so `N` rounds give exactly greedy NMS.
+
+    Args:
+      boxes: float32 `[N, 4]` (ymin, xmin, ymax, xmax), sorted by score.
+      valid: bool `[N]`, candidates (e.g. above the score threshold).
+      iou_threshold: float.
+
+    Returns:
+      bool `[N]`, the kept boxes.
+    """
+    n = boxes.shape[0]
+    iou = box_iou_matrix(boxes)
+    earlier = tf.linalg.band_part(tf.ones_like(iou), 0, -1) - tf.eye(n)        # i < j
+    overlaps = tf.cast(iou > iou_threshold, tf.float32) * earlier               # [i, j]
+    valid_f = tf.cast(valid, tf.float32)
+    keep = valid_f
+    for _ in range(n):
+        suppressors = tf.reduce_max(overlaps * keep[:, None], axis=0)           # [N]
+        keep = valid_f * (1.0 - suppressors)
+    return keep > 0.5
+
+
 def decode_centers(heatmap_logits, box_size, max_detections=8, score_threshold=0.3,
                    nms_iou=0.6):
     """Peaks of the centre heatmap -> person boxes, padded to `max_detections`.
 
     Peaks are local maxima of a 3x3 window (CenterNet's max-pool NMS), the
     top `max_detections` are kept, boxes are centred on the peak pixel with
-    the predicted size, and a box overlapping a higher-scored one by more than
-    `nms_iou` is dropped (fixed-size matrix suppression, no dynamic NMS op).
+    the predicted size, and a box overlapping a higher-scored *kept* one by
+    more than `nms_iou` is dropped (greedy NMS, `greedy_nms`).
 
     Args:
       heatmap_logits: float32 `[h, w, 1]` (one image).
@@ -55,12 +85,7 @@ def decode_centers(heatmap_logits, box_size, max_detections=8, score_threshold=0
     boxes = tf.clip_by_value(tf.stack([cy - half_h, cx - half_w, cy + half_h, cx + half_w], 1),
                              0.0, 1.0)
     valid = scores >= score_threshold
-    # Suppress a box overlapping any higher-scored valid box (scores are sorted).
-    iou = box_iou_matrix(boxes)
-    higher = tf.linalg.band_part(tf.ones_like(iou), 0, -1) - tf.eye(max_detections)  # i < j
-    overlap = tf.cast(iou > nms_iou, tf.float32) * higher * tf.cast(valid, tf.float32)[:, None]
-    suppressed = tf.reduce_max(overlap, axis=0) > 0
-    valid = valid & ~suppressed
+    valid = greedy_nms(boxes, valid, nms_iou)
     # Move the valid boxes first, keeping score order.
     order = tf.argsort(tf.where(valid, scores, scores - 2.0), direction="DESCENDING",
                        stable=True)
