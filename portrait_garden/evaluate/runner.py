@@ -55,6 +55,12 @@ class Predictor:
             else:
                 self._run = _semantic_runner(model)
                 self.kind = "keras-semantic"
+        elif os.path.isdir(path) and not os.path.isdir(os.path.join(path, "saved_model")) \
+                and not os.path.exists(os.path.join(path, "saved_model.pb")):
+            raise ValueError(
+                f"{path} is a folder without a SavedModel (saved_model/ or saved_model.pb): "
+                "pass an export folder written by portrait-garden export, or one of its "
+                ".tflite files.")
         else:
             import tensorflow as tf
 

@@ -106,3 +106,11 @@ def test_network_only_tflite_is_refused_with_a_clear_message(tmp_path):
     path = write_tflite(tiny_segmenter(), str(tmp_path / "network_float32.tflite"))
     with pytest.raises(ValueError, match="not an end-to-end export"):
         Predictor(path)
+
+
+def test_folder_without_a_saved_model_is_refused_with_a_clear_message(tmp_path):
+    from portrait_garden.evaluate.runner import Predictor
+
+    (tmp_path / "model_float16.tflite").write_bytes(b"x")
+    with pytest.raises(ValueError, match="folder without a SavedModel.*portrait-garden export"):
+        Predictor(str(tmp_path))
