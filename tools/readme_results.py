@@ -48,6 +48,11 @@ JOBS = [
       for p in ("float16", "int8") for d, s in (("pfcn", "val"), ("vikram", "val"))],
     _evaluate(f"{PRETRAINED}/model_float16.tflite", "pfg_sports", None,
               f"{PRE}/eval_float16_pfg_sports.json"),
+    (f"{PRE}/ablation.json", "python benchmarks/ablation_table.py runs/ablation_plain_imagenet "
+                             f"runs/ablation_paper_imagenet --json {PRE}/ablation.json"),
+    *[_evaluate(f"runs/ablation_{r}_imagenet/last.keras", d, "val",
+                f"{PRE}/eval_ablation_{r}_{d}.json")
+      for r in ("paper", "plain") for d in ("pfcn", "vikram")],
     *[(f"{PRE}/benchmark_{d}/benchmark.json",
        f"portrait-garden benchmark --model {PRETRAINED} {SHIPPED} --dataset {d} --split val "
        f"{DATA} --repeats 100 --out {PRE}/benchmark_{d}") for d in ("pfcn", "vikram")],
@@ -224,8 +229,37 @@ def render():
         target(f"grouping + pre/post add <= 5 ms over the network ({o['precision']}, 1 thread)",
                f"{added:.2f} ms", added <= 5.0)
     if os.path.exists(os.path.join(ROOT, PRE, "eval_float16_pfcn.json")):
-        sections["pretrained"] = render_pretrained()
+        sections["pretrained"] = render_pretrained() + render_pretrained_ablation()
     return {k: "\n".join(v) + "\n" for k, v in sections.items()}
+
+
+def render_pretrained_ablation():
+    """The paper's blocks on vs off on the ImageNet-pretrained backbone (same data, steps,
+    seed), both scored at their last step."""
+    path = f"{PRE}/ablation.json"
+    if not os.path.exists(os.path.join(ROOT, path)):
+        return []
+    out = []
+    add = out.append
+    rows = load(path)
+    add("### Ablation on the ImageNet-pretrained backbone\n")
+    add(f"`{command(path)}` (recipes `ablation_paper_mbv2_100_224_imagenet.yaml` / "
+        "`ablation_plain_mbv2_100_224_imagenet.yaml`: MobileNetV2 1.0 from ImageNet, 224x224, "
+        "400 steps of 16 with light augmentation, same data and seed; both scored at their "
+        "last step):\n")
+    add("| run | deep sup. / cat. attention / boundary | trainer val IoU (last) | wall time | "
+        "`evaluate` PFCN val | boundary F (3 px) | vikram val | boundary F (3 px) |")
+    add("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        kind = r["run"].split("_")[1]
+        e = {d: load(f"{PRE}/eval_ablation_{kind}_{d}.json") for d in ("pfcn", "vikram")}
+        blocks = " / ".join("on" if v else "off" for v in r["blocks"].values())
+        add(f"| {r['run']} | {blocks} | {r['final_val_iou']:.4f} | {r['wall_minutes']:.1f} min | "
+            f"{f4(e['pfcn']['person_iou'])} | {f4(e['pfcn']['boundary_f'])} | "
+            f"{f4(e['vikram']['person_iou'])} | {f4(e['vikram']['boundary_f'])} |")
+    add(f"\n`evaluate` columns: `{command(PRE + '/eval_ablation_paper_pfcn.json')}` and likewise, "
+        "at each photo's own resolution (the segmentation network alone, letterboxed).\n")
+    return out
 
 
 def render_pretrained():
