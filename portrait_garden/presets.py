@@ -9,7 +9,7 @@ Example:
 >>> import portrait_garden as pg
 >>> [p["name"] for p in pg.list_presets()]
 ['portrait_instance_mbv2_100_256', 'portrait_instance_mbv2_256']
->>> segmenter = pg.from_preset("portrait_instance_mbv2_256")
+>>> segmenter = pg.from_preset()             # the default: portrait_instance_mbv2_100_256
 >>> out = segmenter.segment(photo)          # uint8 [H, W, 3] -> instance_labels, ...
 """
 
@@ -27,8 +27,12 @@ PRESETS = {
 }
 """Preset name -> one-line description."""
 
-DEFAULT_PRESET = "portrait_instance_mbv2_256"
-"""What `segment`, `demo` and `from_preset()` use when no model is named."""
+DEFAULT_PRESET = "portrait_instance_mbv2_100_256"
+"""What `segment`, `demo` and `from_preset()` use when no model is named: the accurate
+preset. It is better than the fast one on portraits and on people in the wild (PFCN val
+and vikram val, README Results); `segment` and `demo` work on photos, where its extra
+~10 ms per photo on one CPU thread matters less than the masks. Apps that run on every
+video frame should pick `portrait_instance_mbv2_256`."""
 
 
 def preset_dir(name):

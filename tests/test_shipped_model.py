@@ -7,13 +7,10 @@ import os
 import numpy as np
 import pytest
 
-from tests.conftest import REPO_ROOT
+from portrait_garden.presets import DEFAULT_PRESET, PRESETS, preset_dir
 
-MODEL_DIR = os.path.join(REPO_ROOT, "saved_models", "portrait_instance_mbv2_256")
-
-pytestmark = pytest.mark.skipif(not os.path.isdir(MODEL_DIR),
-                                reason=f"no shipped model at {MODEL_DIR}")
-
+MODEL_DIR = preset_dir(DEFAULT_PRESET)
+"""The default preset: what `segment` and `demo` use."""
 
 @pytest.fixture(scope="module")
 def astronaut():
@@ -110,25 +107,26 @@ def test_instance_masks_have_smooth_edges_at_1080p(astronaut):
     assert edge_agreement(out["instance_labels"], out["person_probability"]) >= 0.98
 
 
-CHECKPOINT = os.path.join(REPO_ROOT, "saved_models", "portrait_instance_mbv2_100_256")
-
-
-def test_pretrained_checkpoint_loads_with_its_layout_and_finds_the_person(astronaut):
-    """The committed ImageNet-initialised checkpoint (for init_from) rebuilds with torch
-    padding and ImageNet normalization, and its float16 pipeline finds the astronaut."""
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_loads_with_its_layout_and_finds_the_person(preset, astronaut):
+    """Each shipped folder rebuilds with the layout its weights need (ImageNet presets:
+    torch padding and ImageNet normalization), its float16 pipeline finds the
+    astronaut, and its card states the terms."""
     from ai_edge_litert.interpreter import Interpreter
 
     import portrait_garden as pg
 
-    model = pg.load_model(os.path.join(CHECKPOINT, "model.keras"))
+    folder = preset_dir(preset)
+    model = pg.load_model(os.path.join(folder, "model.keras"))
     config = model.get_config()
-    assert (config["backbone_padding"], config["input_normalization"]) == ("symmetric",
-                                                                          "imagenet")
-    assert config["width_multiplier"] == 1.0 and config["detector"]
-    run = Interpreter(model_path=os.path.join(CHECKPOINT, "model_float16.tflite")) \
+    assert config["detector"]
+    if config["width_multiplier"] == 1.0:
+        assert (config["backbone_padding"], config["input_normalization"]) == ("symmetric",
+                                                                              "imagenet")
+    run = Interpreter(model_path=os.path.join(folder, "model_float16.tflite")) \
         .get_signature_runner("serving_default")
     out = run(image=astronaut[None])
     assert int(out["num_instances"]) >= 1
     assert (out["person_probability"] > 0.5).mean() > 0.2
-    text = open(os.path.join(CHECKPOINT, "MODEL_CARD.md"), encoding="utf-8").read()
+    text = open(os.path.join(folder, "MODEL_CARD.md"), encoding="utf-8").read()
     assert "non-commercial" in text.lower()
