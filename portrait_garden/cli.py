@@ -106,10 +106,10 @@ def _demo(args):
     from skimage import data as skdata
 
     from portrait_garden.evaluate.runner import Predictor
-    from portrait_garden.segment import segment_photos
+    from portrait_garden.segment import check_output_dir, segment_photos
 
     model = _default_model(args.model)
-    os.makedirs(args.out, exist_ok=True)
+    check_output_dir(args.out)
     photo_path = os.path.join(args.out, "astronaut.png")
     Image.fromarray(skdata.astronaut()).save(photo_path)
     run = segment_photos(Predictor(model), [photo_path], args.out, effect="blur")
@@ -170,9 +170,11 @@ def _data_inspect(args):
 
 def _train(args):
     from portrait_garden.configs import load_config
+    from portrait_garden.segment import check_output_dir
     from portrait_garden.train import train
 
     config = load_config(args.recipe, args.set or ())
+    check_output_dir(args.out)          # a file or an unwritable path: say so before any work
     train(config, args.out, data_dir=args.data_dir, resume=args.resume)
     return 0
 
@@ -203,7 +205,9 @@ def _representative_photos(data_dir, count, seed=0):
 def _export(args):
     from portrait_garden.export import ServingConfig, export_model
     from portrait_garden.saving import load_portrait_model
+    from portrait_garden.segment import check_output_dir
 
+    check_output_dir(args.out)
     model = load_portrait_model(args.model)
     config = ServingConfig(grouping=args.grouping)
     if args.score_threshold is not None:
@@ -250,6 +254,10 @@ def _benchmark(args):
     from portrait_garden.data import read_examples, resolve_dataset
     from portrait_garden.evaluate import benchmark as bm
 
+    if args.out:
+        from portrait_garden.segment import check_output_dir
+
+        check_output_dir(args.out)
     models = bm.models_from(args.model or [_default_model(None)])
     if not args.no_peer:
         models.insert(0, bm.TFLiteModel(bm.fetch_peer(), bm.PEER_NAME, kind="peer"))

@@ -97,3 +97,17 @@ def test_segment_reports_no_person_and_bad_files(tmp_path):
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 not really")
     with pytest.raises(DataError, match="broken.jpg: cannot read"):
         segment_photos(FakePredictor(1), [str(tmp_path / "broken.jpg")], str(tmp_path / "o"))
+
+
+@pytest.mark.parametrize("command", [
+    ["train", "--recipe", RECIPE],
+    ["export", "--model", "unused.keras"],
+    ["demo"],
+    ["benchmark", "--no-peer", "--model", "unused.tflite"],
+])
+def test_out_pointing_at_a_file_fails_before_any_work(command, tmp_path, capsys):
+    existing = tmp_path / "results.txt"
+    existing.write_text("keep me")
+    assert main([*command, "--out", str(existing)]) == 2
+    assert "is an existing file, not a folder" in capsys.readouterr().err
+    assert existing.read_text() == "keep me"
