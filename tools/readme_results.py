@@ -257,6 +257,16 @@ def render_pretrained_ablation():
         add(f"| {r['run']} | {blocks} | {r['final_val_iou']:.4f} | {r['wall_minutes']:.1f} min | "
             f"{f4(e['pfcn']['person_iou'])} | {f4(e['pfcn']['boundary_f'])} | "
             f"{f4(e['vikram']['person_iou'])} | {f4(e['vikram']['boundary_f'])} |")
+    by_kind = {r["run"].split("_")[1]: r for r in rows}
+    if {"paper", "plain"} <= set(by_kind):
+        diff = {d: 100 * (load(f"{PRE}/eval_ablation_paper_{d}.json")["person_iou"]
+                          - load(f"{PRE}/eval_ablation_plain_{d}.json")["person_iou"])
+                for d in ("pfcn", "vikram")}
+        ratio = by_kind["paper"]["wall_minutes"] / by_kind["plain"]["wall_minutes"]
+        add(f"\nAt equal steps the paper's blocks are {diff['pfcn']:+.2f} IoU points on PFCN val "
+            f"and {diff['vikram']:+.2f} on vikram val (one seed each: a difference this small "
+            f"may be run-to-run noise), for {ratio:.1f}x the wall time per run (the paper run "
+            "shared the CPU with evaluations for part of its time).")
     add(f"\n`evaluate` columns: `{command(PRE + '/eval_ablation_paper_pfcn.json')}` and likewise, "
         "at each photo's own resolution (the segmentation network alone, letterboxed).\n")
     return out
