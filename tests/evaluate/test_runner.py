@@ -68,8 +68,9 @@ def test_evaluate_dataset_schema_on_a_tiny_coco_set(tmp_path):
     result = evaluate_dataset(_PerfectPredictor(examples), str(tmp_path / "coco"),
                               progress=False, viz_dir=str(tmp_path / "viz"), viz_count=2)
     assert set(result) == {"dataset", "images", "person_iou", "mean_image_iou", "miou",
-                           "boundary_f", "boundary_tolerance", "mask_ap", "mask_ap50",
-                           "mask_ap75", "per_image", "viz"}
+                           "boundary_f", "boundary_tolerance", "boundary_f_of", "mask_ap",
+                           "mask_ap50", "mask_ap75", "per_image", "viz"}
+    assert result["boundary_f_of"] == "instance_labels > 0"   # what per-person effects use
     assert result["images"] == 3 and result["person_iou"] == pytest.approx(1.0)
     assert result["miou"] == pytest.approx(1.0) and result["boundary_f"] == pytest.approx(1.0)
     assert result["mask_ap"] == pytest.approx(1.0)
@@ -86,6 +87,7 @@ class _ShiftedPredictor(_PerfectPredictor):
     def predict(self, photo):
         out = super().predict(photo)
         out["person_probability"] = np.roll(out["person_probability"], 6, axis=1)
+        out["instance_labels"] = np.roll(out["instance_labels"], 6, axis=1)
         return out
 
 
