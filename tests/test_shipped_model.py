@@ -32,6 +32,9 @@ def test_float_tflite_agrees_with_the_saved_model(astronaut):
     run = Interpreter(model_content=float32).get_signature_runner("serving_default")
     got = run(image=astronaut[None])
     assert int(expected["num_instances"]) == 1  # the astronaut, once
+    assert int(got["num_instances"]) == 1
+    np.testing.assert_allclose(got["scores"], expected["scores"].numpy(), atol=1e-4)
+    np.testing.assert_allclose(got["boxes"], expected["boxes"].numpy(), atol=1e-4)
     agree = np.mean(got["instance_labels"] == expected["instance_labels"].numpy())
     assert agree >= 0.99, agree
 
