@@ -42,12 +42,7 @@ def _default_model(path):
     """`--model`: a path, a preset name, or None for the default preset."""
     from portrait_garden.presets import resolve_model
 
-    model = resolve_model(path)
-    if not os.path.exists(model):
-        raise FileNotFoundError(
-            f"No model at {model}. Pass a .keras file, an export folder, a .tflite file or a "
-            "preset name (portrait-garden presets lists them).")
-    return model
+    return resolve_model(path)
 
 
 def _presets(args):

@@ -114,10 +114,18 @@ def from_preset(name=DEFAULT_PRESET, **serving):
 
 
 def resolve_model(model):
-    """A `--model` argument: a preset name becomes its folder; None the default
-    preset's folder; anything else is returned unchanged (a path)."""
+    """A `--model` argument: a preset name becomes its folder, None the default
+    preset's folder; a path must exist.
+
+    Raises:
+      FileNotFoundError: nothing at the path (the message says what may be passed).
+    """
     if model is None:
         return preset_dir(DEFAULT_PRESET)
     if model in PRESETS and not os.path.exists(model):
         return preset_dir(model)
+    if not os.path.exists(model):
+        raise FileNotFoundError(
+            f"No model at {model}. Pass a .keras file, an export folder, a .tflite file or a "
+            "preset name (portrait-garden presets lists them).")
     return model

@@ -42,7 +42,11 @@ def test_model_argument_takes_preset_names(tmp_path, monkeypatch):
     assert resolve_model(None) == preset_dir(DEFAULT_PRESET)
     for name in PRESETS:
         assert resolve_model(name) == preset_dir(name)
-    assert resolve_model("some/path.tflite") == "some/path.tflite"
+    existing = tmp_path / "model.tflite"
+    existing.write_bytes(b"x")
+    assert resolve_model(str(existing)) == str(existing)
+    with pytest.raises(FileNotFoundError, match="No model at some/path.tflite"):
+        resolve_model("some/path.tflite")
     used = []
 
     class Recorder:
