@@ -13,9 +13,13 @@ from portrait_garden.optimize.qat import quantize_scope
 def load_model(path, compile=False):
     """Loads a model saved with `model.save` (`.keras`, `.h5` or SavedModel folder).
 
+    Picks the Keras by the file: a `.keras` archive saved by Keras 3 (e.g. a
+    preset's `model.keras3.keras`) loads as a Keras 3 model
+    (`portrait_garden.keras3.PortraitSegmenter`), everything else with tf_keras.
     The package's layers are registered on import, so plain
-    `tf_keras.models.load_model` works too for float models; this function also
-    opens QAT and pruning models (it enters the tfmot scopes).
+    `tf_keras.models.load_model` / `keras.models.load_model` work too for float
+    models; this function also opens QAT and pruning models (it enters the
+    tfmot scopes).
 
     Args:
       path: str, a `.keras`/`.h5` file or a SavedModel directory.
@@ -35,6 +39,14 @@ def load_model(path, compile=False):
             "written by model.save().")
     if os.path.isdir(path) and not os.path.exists(os.path.join(path, "saved_model.pb")):
         raise ValueError(f"{path} is a folder without saved_model.pb: not a SavedModel.")
+    if os.path.isfile(path) and _keras_version(path).startswith("3."):
+        from portrait_garden import keras3
+
+        _check_model_file(path, keras3.keras.saving.get_registered_object)
+        try:
+            return keras3.load_model(path, compile=compile)
+        except (OSError, ValueError, TypeError) as e:
+            raise ValueError(f"Could not load a Keras 3 model from {path}: {e}") from e
     with quantize_scope(), tfmot.sparsity.keras.prune_scope():
         if os.path.isfile(path):
             _check_model_file(path)       # inside the scopes: tfmot's classes count as known
@@ -49,9 +61,19 @@ _KNOWN_PACKAGES = ("keras", "tf_keras", "portrait_garden", "tensorflow_model_opt
                    "tfmot")
 
 
-def _check_model_file(path):
+def _keras_version(path):
+    """The `keras_version` in a `.keras` archive's metadata ("" if none)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return str(json.loads(archive.read("metadata.json")).get("keras_version", ""))
+    except (KeyError, ValueError, zipfile.BadZipFile, OSError, EOFError):
+        return ""
+
+
+def _check_model_file(path, registered=keras.saving.get_registered_object):
     """Explains, before Keras tries, why a model file cannot be opened: not a Keras
-    archive or truncated, saved by Keras 3, or using layers of another package."""
+    archive or truncated, or using layers of another package (looked up with
+    `registered`, the loading Keras's registry)."""
     with open(path, "rb") as f:
         head = f.read(8)
     if head == _HDF5_SIGNATURE:
@@ -65,8 +87,6 @@ def _check_model_file(path):
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
             bad = archive.testzip()
-            metadata = json.loads(archive.read("metadata.json")) \
-                if "metadata.json" in names else {}
             config = json.loads(archive.read("config.json")) if "config.json" in names else None
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
         raise ValueError(f"{path} is a damaged Keras archive ({e}). Copy or download it "
@@ -76,15 +96,7 @@ def _check_model_file(path):
                          "Copy or download it again.")
     if config is None:
         raise ValueError(f"{path} is a zip but not a Keras archive (no config.json).")
-    version = str(metadata.get("keras_version", ""))
-    if version.startswith("3."):
-        raise ValueError(
-            f"{path} was saved by Keras {version} (Keras 3, `import keras` or tf.keras on "
-            "TF >= 2.16). portrait-garden models are Keras 2 (tf_keras): load this file with "
-            "keras.saving.load_model in Keras 3, or rebuild the model in tf_keras "
-            "(portrait_garden.models.PortraitSegmenter), copy its weights and save it "
-            "from there.")
-    foreign = sorted(_foreign_classes(config))
+    foreign = sorted(_foreign_classes(config, registered))
     if foreign:
         raise ValueError(
             f"{path} uses layers from other packages: {', '.join(foreign)}. "
@@ -93,9 +105,10 @@ def _check_model_file(path):
             "trained with portrait-garden.")
 
 
-def _foreign_classes(config):
+def _foreign_classes(config, registered):
     """Every serialized object registered by a package that is not loaded here
     (`package>ClassName`) or from a module outside Keras, tfmot and portrait_garden."""
+    registered_lookup = registered
     found = set()
 
     def visit(node):
@@ -104,7 +117,7 @@ def _foreign_classes(config):
             module = node.get("module") or ""
             if isinstance(name, str) and "config" in node:
                 if isinstance(registered, str) and ">" in registered:
-                    if keras.saving.get_registered_object(registered) is None:
+                    if registered_lookup(registered) is None:
                         found.add(registered)
                 elif module and module.split(".")[0] not in _KNOWN_PACKAGES:
                     found.add(f"{module}.{name}")
@@ -132,7 +145,17 @@ def check_portrait_model(model, path):
     return model
 
 
+def as_tf_keras(model):
+    """`model` as a tf_keras model: a Keras 3 `PortraitSegmenter` is converted
+    (`portrait_garden.keras3.to_tf_keras`), anything else is returned as is. Export,
+    QAT and pruning work on tf_keras models."""
+    from portrait_garden import keras3
+
+    return keras3.to_tf_keras(model) if isinstance(model, keras3.PortraitSegmenter) else model
+
+
 def load_portrait_model(path):
-    """`load_model`, then `check_portrait_model`: for commands whose `--model` must be
-    a portrait-garden network."""
-    return check_portrait_model(load_model(path), path)
+    """`load_model`, then `check_portrait_model`, as a tf_keras model (a Keras 3
+    file is converted): for commands whose `--model` must be a portrait-garden
+    network (export, segment, evaluate)."""
+    return as_tf_keras(check_portrait_model(load_model(path), path))

@@ -38,13 +38,14 @@ def test_truncated_keras_file_is_named_as_truncated(saved, tmp_path):
         pg.load_model(cut)
 
 
-def test_keras3_file_says_it_is_keras3(tmp_path):
+def test_keras3_file_loads_with_keras3_and_is_checked_as_a_network(tmp_path):
     keras3 = pytest.importorskip("keras")
     assert keras3.__version__.startswith("3.")       # TF 2.21 ships Keras 3
     model = keras3.Sequential([keras3.Input((8,)), keras3.layers.Dense(2)])
     model.save(tmp_path / "k3.keras")
-    with pytest.raises(ValueError, match=r"saved by Keras 3\.\d+.*Keras 2 \(tf_keras\)"):
-        pg.load_model(tmp_path / "k3.keras")
+    assert isinstance(pg.load_model(tmp_path / "k3.keras"), keras3.Model)
+    with pytest.raises(ValueError, match=r"k3.keras is a Keras model but not a portrait-garden"):
+        load_portrait_model(tmp_path / "k3.keras")
 
 
 def test_layers_of_another_package_are_named(tmp_path):

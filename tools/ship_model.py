@@ -8,7 +8,12 @@ From the float export: `saved_model/` and `model_float16.tflite`; from the QAT e
 float export's own (post-training full-integer quantization, calibrated on photos), and
 `export.json` says so. `export.json` says which run each file
 comes from. `model.keras`, `config.yaml` and `MODEL_CARD.md` in `--out` are left as
-they are (the card's figures come from `tools/readme_results.py`).
+they are (the card's figures come from `tools/readme_results.py`); `model.keras3.keras`
+(the Keras 3 twin of `model.keras`) is rewritten from `model.keras`.
+
+    python tools/ship_model.py --keras3-only --out saved_models/portrait_instance_mbv2_256
+
+only rewrites `model.keras3.keras`.
 """
 
 import argparse
@@ -40,11 +45,31 @@ def _relative(path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--float", dest="float_dir", required=True)
+    parser.add_argument("--float", dest="float_dir")
     parser.add_argument("--qat", dest="qat_dir",
                         help="QAT export folder (default: post-training int8 of --float)")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--keras3-only", action="store_true",
+                        help="only rewrite model.keras3.keras from model.keras")
     args = parser.parse_args()
+    if not args.keras3_only:
+        if not args.float_dir:
+            parser.error("--float is required (or pass --keras3-only)")
+        _copy_exports(args)
+    _write_keras3(args.out)
+
+
+def _write_keras3(out):
+    keras2 = os.path.join(out, "model.keras")
+    if not os.path.isfile(keras2):
+        print(f"{out} has no model.keras: no Keras 3 twin written.")
+        return
+    from portrait_garden.keras3 import write_keras3_twin
+
+    print(f"{write_keras3_twin(keras2)} written (Keras 3 twin of {keras2}).")
+
+
+def _copy_exports(args):
     float_info = _info(args.float_dir, FROM_FLOAT)
     qat_dir = args.qat_dir or args.float_dir
     qat_info = _info(qat_dir, FROM_QAT)

@@ -4,8 +4,7 @@ Trained from scratch, or initialised from ImageNet at width 1.0
 (`portrait_garden.backbones.pretrained`).
 """
 
-import tf_keras as keras
-
+from portrait_garden.layers import namespace
 from portrait_garden.layers.blocks import BN_MOMENTUM, conv_bn_act, depthwise_bn_act
 
 # (expansion t, channels c, repeats n, first stride s) as in the MobileNetV2 paper,
@@ -60,7 +59,7 @@ def inverted_residual(x, expansion, filters, strides, name, bn_momentum=BN_MOMEN
     y = conv_bn_act(y, filters, 1, activation=None, name=f"{name}_project",
                     bn_momentum=bn_momentum)
     if strides == 1 and in_channels == filters:
-        y = keras.layers.Add(name=f"{name}_add")([x, y])
+        y = namespace.layers().Add(name=f"{name}_add")([x, y])
     return y
 
 

@@ -121,6 +121,10 @@ class TrainConfig:
         loaded statistics (fine-tuning on a small folder: a few dozen batches of
         similar photos otherwise overwrite the moving statistics, momentum 0.9).
         Defaults to False.
+      trainable: layer-name prefixes of the layers to train; every other layer is
+        frozen (weights fixed, batch norm in inference mode). Empty trains all.
+        E.g. `[detector_, center_heatmap, box_size]` trains only the person
+        detector on a segmenter loaded by `init_from`. Defaults to ().
     """
 
     batch_size: int = 16
@@ -132,6 +136,7 @@ class TrainConfig:
     seed: int = 0
     init_from: str = ""
     freeze_batchnorm: bool = False
+    trainable: Tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

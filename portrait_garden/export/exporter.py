@@ -65,7 +65,8 @@ def export_model(model, out_dir, config=None, representative_images=None,
     and int8 when requested) and `export.json` (serving config, files, op sets).
 
     Args:
-      model: `PortraitSegmenter` with `detector=True` (float or QAT).
+      model: `PortraitSegmenter` with `detector=True` (float or QAT; a Keras 3
+        `portrait_garden.keras3.PortraitSegmenter` is converted to tf_keras).
       out_dir: str.
       config: `ServingConfig`. Defaults to `ServingConfig()`.
       representative_images: list of uint8 `[H, W, 3]` photos, needed for int8.

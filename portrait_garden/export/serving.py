@@ -13,6 +13,7 @@ import tf_keras as keras
 
 from portrait_garden.ops.affinity import GROUPINGS, group_instances
 from portrait_garden.ops.detection import decode_centers
+from portrait_garden.saving import as_tf_keras
 
 FEATURE_LAYERS = ("boundary_fuse_pw_relu", "boundary_skip_fuse_pw_relu")
 """Names of the stride-4 decoder feature layer (boundary enhancement on / off)."""
@@ -102,7 +103,8 @@ class InstanceSegmenter(tf.Module):
     - `person_probability` float32 `[H, W]`.
 
     Args:
-      model: a `PortraitSegmenter` built with `detector=True`.
+      model: a `PortraitSegmenter` built with `detector=True` (tf_keras, or
+        Keras 3 from `portrait_garden.keras3`: converted to tf_keras).
       config: `ServingConfig`. Defaults to `ServingConfig()`.
 
     Example:
@@ -117,12 +119,21 @@ class InstanceSegmenter(tf.Module):
         if self.config.grouping not in GROUPINGS:
             raise ValueError(f"grouping must be one of {GROUPINGS}, got "
                              f"{self.config.grouping!r}.")
+        model = as_tf_keras(model)
         self.network = serving_network(model)
         self.size = tuple(int(v) for v in model.input.shape[1:3])
         if any(s % (self.config.group_scale * self.config.grid[i])
                for i, s in enumerate(self.size)):
             raise ValueError(f"Network size {self.size} must be divisible by group_scale x "
                              f"grid = {self.config.group_scale} x {self.config.grid}.")
+        cells = [s // (self.config.group_scale * g) for s, g in zip(self.size, self.config.grid)]
+        if min(cells) < 2:
+            raise ValueError(
+                f"Network size {self.size} with group_scale {self.config.group_scale} and "
+                f"grid {tuple(self.config.grid)} gives superpixel cells of {cells} pixels; "
+                "they need at least 2. Use a network of at least "
+                f"{2 * self.config.group_scale * max(self.config.grid)} pixels a side or a "
+                "coarser serving grid.")
         self.serve = tf.function(
             self._serve,
             input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8, name="image")])

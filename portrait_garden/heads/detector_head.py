@@ -1,7 +1,6 @@
 """Person detector head: CenterNet-style centre heatmap + box size (Zhou et al., 2019)."""
 
-import tf_keras as keras
-
+from portrait_garden.layers import namespace
 from portrait_garden.layers.blocks import BN_MOMENTUM, separable_conv_bn_act
 
 HEATMAP_PRIOR_BIAS = -2.19
@@ -24,9 +23,9 @@ def person_detector_head(features, filters=64, name="detector", bn_momentum=BN_M
     """
     x = separable_conv_bn_act(features, filters, name=f"{name}_heatmap",
                               bn_momentum=bn_momentum)
-    heatmap = keras.layers.Conv2D(
-        1, 1, bias_initializer=keras.initializers.Constant(HEATMAP_PRIOR_BIAS),
+    heatmap = namespace.layers().Conv2D(
+        1, 1, bias_initializer=namespace.keras().initializers.Constant(HEATMAP_PRIOR_BIAS),
         name="center_heatmap")(x)
     y = separable_conv_bn_act(features, filters, name=f"{name}_size", bn_momentum=bn_momentum)
-    size = keras.layers.Conv2D(2, 1, name="box_size")(y)
+    size = namespace.layers().Conv2D(2, 1, name="box_size")(y)
     return {"center_heatmap": heatmap, "box_size": size}

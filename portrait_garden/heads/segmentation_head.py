@@ -4,11 +4,9 @@ Implements the decoder of Zhu et al., ICME 2019 (Sec. 3), on a `{"P2".."P5"}`
 feature pyramid.
 """
 
-import tf_keras as keras
-
+from portrait_garden.layers import namespace
 from portrait_garden.layers.blocks import BN_MOMENTUM, conv_bn_act, separable_conv_bn_act
 from portrait_garden.layers.boundary_enhancement import boundary_enhancement
-from portrait_garden.layers.categorical_attention import CategoricalAttention
 
 SIDE_LEVELS = ("P5", "P4", "P3")
 """Decoder depths with a deep-supervision head, coarse to fine."""
@@ -59,6 +57,7 @@ def segmentation_decoder(
             "re-weights features by the side heads' category predictions. Turn "
             "deep_supervision on or categorical_attention off."
         )
+    layers = namespace.layers()
     missing = [k for k in ("P2", "P3", "P4", "P5") if k not in features]
     if missing:
         raise ValueError(f"segmentation_decoder needs features {missing}; got {sorted(features)}.")
@@ -69,10 +68,10 @@ def segmentation_decoder(
     levels["P5"] = x
     for level in ("P4", "P3"):
         tag = level.lower()
-        up = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"decoder_{tag}_up")(x)
+        up = layers.UpSampling2D(2, interpolation="bilinear", name=f"decoder_{tag}_up")(x)
         lateral = conv_bn_act(features[level], filters, 1, name=f"decoder_{tag}_lateral",
                               bn_momentum=bn_momentum)
-        x = keras.layers.Add(name=f"decoder_{tag}_merge")([up, lateral])
+        x = layers.Add(name=f"decoder_{tag}_merge")([up, lateral])
         x = separable_conv_bn_act(x, filters, name=f"decoder_{tag}_refine",
                                   bn_momentum=bn_momentum)
         levels[level] = x
@@ -80,7 +79,7 @@ def segmentation_decoder(
     outputs = {}
     if deep_supervision:
         side = {
-            level: keras.layers.Conv2D(1, 1, name=f"side_{level.lower()}_logits")(levels[level])
+            level: layers.Conv2D(1, 1, name=f"side_{level.lower()}_logits")(levels[level])
             for level in SIDE_LEVELS
         }
         outputs.update({f"side_{level.lower()}": side[level] for level in SIDE_LEVELS})
@@ -89,26 +88,27 @@ def segmentation_decoder(
             for level in SIDE_LEVELS:
                 tag = level.lower()
                 others = [side[k] for k in SIDE_LEVELS if k != level]
-                a = CategoricalAttention(name=f"attention_{tag}")([levels[level], *others])
+                attention = namespace.custom_layer("CategoricalAttention")
+                a = attention(name=f"attention_{tag}")([levels[level], *others])
                 a = conv_bn_act(a, filters, 1, name=f"attention_{tag}_proj",
                                 bn_momentum=bn_momentum)
-                attended[level] = keras.layers.Add(name=f"attention_{tag}_residual")(
+                attended[level] = layers.Add(name=f"attention_{tag}_residual")(
                     [levels[level], a])
             levels = attended
 
-    fused = keras.layers.Add(name="decoder_fuse")([
+    fused = layers.Add(name="decoder_fuse")([
         levels["P3"],
-        keras.layers.UpSampling2D(2, interpolation="bilinear", name="decoder_fuse_up_p4")(
+        layers.UpSampling2D(2, interpolation="bilinear", name="decoder_fuse_up_p4")(
             levels["P4"]),
-        keras.layers.UpSampling2D(4, interpolation="bilinear", name="decoder_fuse_up_p5")(
+        layers.UpSampling2D(4, interpolation="bilinear", name="decoder_fuse_up_p5")(
             levels["P5"]),
     ])
-    fused = keras.layers.UpSampling2D(2, interpolation="bilinear", name="decoder_fuse_up")(fused)
+    fused = layers.UpSampling2D(2, interpolation="bilinear", name="decoder_fuse_up")(fused)
     fused, boundary_logits = boundary_enhancement(
         fused, features["P2"], filters, enhance=boundary_enhancement_enabled,
         name="boundary", bn_momentum=bn_momentum)
     if boundary_logits is not None:
         outputs["boundary"] = boundary_logits
-    outputs["mask"] = keras.layers.Conv2D(1, 1, name="mask_logits")(fused)
+    outputs["mask"] = layers.Conv2D(1, 1, name="mask_logits")(fused)
     outputs["features"] = fused
     return outputs

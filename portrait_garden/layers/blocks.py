@@ -5,7 +5,7 @@ tensorflow-model-optimization can fold batch norm into convolutions and quantize
 them without any custom `QuantizeConfig` (STYLE.md, convention 3).
 """
 
-import tf_keras as keras
+from portrait_garden.layers import namespace
 
 BN_MOMENTUM = 0.9
 """Batch-norm momentum used everywhere in the package.
@@ -46,7 +46,7 @@ def conv_bn_act(
       Tensor `[B, H / strides, W / strides, filters]`.
     """
     x, conv_padding = _pad(x, kernel_size, strides, padding, name)
-    x = keras.layers.Conv2D(
+    x = namespace.layers().Conv2D(
         filters,
         kernel_size,
         strides=strides,
@@ -54,7 +54,7 @@ def conv_bn_act(
         use_bias=False,
         name=f"{name}_conv",
     )(x)
-    x = keras.layers.BatchNormalization(
+    x = namespace.layers().BatchNormalization(
         momentum=bn_momentum, epsilon=BN_EPSILON, name=f"{name}_bn"
     )(x)
     return _activation(x, activation, name)
@@ -69,14 +69,14 @@ def depthwise_bn_act(
     `padding` as in `conv_bn_act`.
     """
     x, conv_padding = _pad(x, kernel_size, strides, padding, name)
-    x = keras.layers.DepthwiseConv2D(
+    x = namespace.layers().DepthwiseConv2D(
         kernel_size,
         strides=strides,
         padding=conv_padding,
         use_bias=False,
         name=f"{name}_dwconv",
     )(x)
-    x = keras.layers.BatchNormalization(
+    x = namespace.layers().BatchNormalization(
         momentum=bn_momentum, epsilon=BN_EPSILON, name=f"{name}_bn"
     )(x)
     return _activation(x, activation, name)
@@ -122,7 +122,7 @@ def _pad(x, kernel_size, strides, padding, name):
         raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}.")
     if padding == "same" or strides == 1 or kernel_size == 1:
         return x, "same"
-    x = keras.layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x)
+    x = namespace.layers().ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x)
     return x, "valid"
 
 
@@ -130,9 +130,9 @@ def _activation(x, activation, name):
     if activation is None:
         return x
     if activation == "relu6":
-        return keras.layers.ReLU(max_value=6.0, name=f"{name}_relu")(x)
+        return namespace.layers().ReLU(max_value=6.0, name=f"{name}_relu")(x)
     if activation == "relu":
-        return keras.layers.ReLU(name=f"{name}_relu")(x)
+        return namespace.layers().ReLU(name=f"{name}_relu")(x)
     raise ValueError(
         f"Unknown activation {activation!r}: use 'relu6', 'relu' or None."
     )

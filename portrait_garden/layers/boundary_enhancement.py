@@ -4,8 +4,7 @@ Built from stock layers only (STYLE.md, convention 3): quantization and pruning
 handle it without custom configs.
 """
 
-import tf_keras as keras
-
+from portrait_garden.layers import namespace
 from portrait_garden.layers.blocks import BN_MOMENTUM, conv_bn_act, separable_conv_bn_act
 
 
@@ -45,16 +44,16 @@ def boundary_enhancement(
         shallow, filters, 1, name=f"{name}_lateral", bn_momentum=bn_momentum
     )
     if not enhance:
-        x = keras.layers.Concatenate(name=f"{name}_skip_concat")([deep, lateral])
+        x = namespace.layers().Concatenate(name=f"{name}_skip_concat")([deep, lateral])
         return separable_conv_bn_act(
             x, filters, name=f"{name}_skip_fuse", bn_momentum=bn_momentum
         ), None
     edges = separable_conv_bn_act(
         lateral, filters, name=f"{name}_edge", bn_momentum=bn_momentum
     )
-    logits = keras.layers.Conv2D(1, 1, name=f"{name}_logits")(edges)
-    prob = keras.layers.Activation("sigmoid", name=f"{name}_prob")(logits)
-    x = keras.layers.Concatenate(name=f"{name}_concat")([deep, edges, prob])
+    logits = namespace.layers().Conv2D(1, 1, name=f"{name}_logits")(edges)
+    prob = namespace.layers().Activation("sigmoid", name=f"{name}_prob")(logits)
+    x = namespace.layers().Concatenate(name=f"{name}_concat")([deep, edges, prob])
     fused = separable_conv_bn_act(
         x, filters, name=f"{name}_fuse", bn_momentum=bn_momentum
     )

@@ -4,7 +4,57 @@ import tensorflow as tf
 import tensorflow_model_optimization as tfmot
 import tf_keras as keras
 
+from portrait_garden.layers import namespace
 from portrait_garden.layers.quantize_configs import OutputQuantizeConfig
+
+
+def check_interpolation(interpolation):
+    """Raises ValueError unless `interpolation` is `"bilinear"` or `"nearest"`."""
+    if interpolation not in ("bilinear", "nearest"):
+        raise ValueError(
+            f"CategoricalAttention interpolation must be 'bilinear' or 'nearest', "
+            f"got {interpolation!r}."
+        )
+
+
+def check_attention_inputs(input_shape):
+    """Raises ValueError unless the shapes are `[features, logits_1, ...]` with
+    1-channel logits."""
+    if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 2:
+        raise ValueError(
+            "CategoricalAttention expects a list [features, logits_1, ...] with at "
+            f"least one logits tensor, got input shape {input_shape}."
+        )
+    for shape in input_shape[1:]:
+        if shape[-1] != 1:
+            raise ValueError(
+                "CategoricalAttention: every category logits tensor must have 1 "
+                f"channel (person logit), got shape {shape}."
+            )
+
+
+def categorical_attention(features, logits, interpolation="bilinear"):
+    """The layer's computation in TensorFlow ops (shared by the tf_keras layer and
+    the Keras 3 one in `portrait_garden.keras3`); see `CategoricalAttention`."""
+    static_size = features.shape[1:3]
+    if static_size.is_fully_defined():
+        size = static_size.as_list()
+    else:
+        size = tf.shape(features)[1:3]
+    probs = []
+    for s in logits:
+        if s.shape[1:3] != static_size or not static_size.is_fully_defined():
+            s = tf.image.resize(s, size, method=interpolation)
+        probs.append(tf.sigmoid(tf.cast(s, features.dtype)))
+    # A chain of binary adds, not tf.add_n: TFLite has no int8 ADD_N kernel, so
+    # an ADD_N left the int8 network in float here (DEQUANTIZE -> ADD_N ->
+    # QUANTIZE at every level, which also split XNNPACK's graph in two).
+    person = probs[0]
+    for p in probs[1:]:
+        person = person + p
+    if len(probs) > 1:
+        person = person * (1.0 / len(probs))
+    return tf.concat([features * (1.0 - person), features * person], axis=-1)
 
 
 @keras.utils.register_keras_serializable(package="PortraitGarden")
@@ -47,48 +97,16 @@ class CategoricalAttention(keras.layers.Layer, tfmot.sparsity.keras.PrunableLaye
 
     def __init__(self, interpolation="bilinear", **kwargs):
         super().__init__(**kwargs)
-        if interpolation not in ("bilinear", "nearest"):
-            raise ValueError(
-                f"CategoricalAttention interpolation must be 'bilinear' or 'nearest', "
-                f"got {interpolation!r}."
-            )
+        check_interpolation(interpolation)
         self.interpolation = interpolation
 
     def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 2:
-            raise ValueError(
-                "CategoricalAttention expects a list [features, logits_1, ...] with at "
-                f"least one logits tensor, got input shape {input_shape}."
-            )
-        for shape in input_shape[1:]:
-            if shape[-1] != 1:
-                raise ValueError(
-                    "CategoricalAttention: every category logits tensor must have 1 "
-                    f"channel (person logit), got shape {shape}."
-                )
+        check_attention_inputs(input_shape)
         super().build(input_shape)
 
     def call(self, inputs):
         features, *logits = inputs
-        static_size = features.shape[1:3]
-        if static_size.is_fully_defined():
-            size = static_size.as_list()
-        else:
-            size = tf.shape(features)[1:3]
-        probs = []
-        for s in logits:
-            if s.shape[1:3] != static_size or not static_size.is_fully_defined():
-                s = tf.image.resize(s, size, method=self.interpolation)
-            probs.append(tf.sigmoid(tf.cast(s, features.dtype)))
-        # A chain of binary adds, not tf.add_n: TFLite has no int8 ADD_N kernel, so
-        # an ADD_N left the int8 network in float here (DEQUANTIZE -> ADD_N ->
-        # QUANTIZE at every level, which also split XNNPACK's graph in two).
-        person = probs[0]
-        for p in probs[1:]:
-            person = person + p
-        if len(probs) > 1:
-            person = person * (1.0 / len(probs))
-        return tf.concat([features * (1.0 - person), features * person], axis=-1)
+        return categorical_attention(features, logits, self.interpolation)
 
     def compute_output_shape(self, input_shape):
         shape = tf.TensorShape(input_shape[0]).as_list()
@@ -107,3 +125,6 @@ class CategoricalAttention(keras.layers.Layer, tfmot.sparsity.keras.PrunableLaye
     def quantize_config():
         """The `QuantizeConfig` to annotate this layer with for QAT."""
         return OutputQuantizeConfig()
+
+
+namespace.register_layer(keras, CategoricalAttention)

@@ -6,6 +6,7 @@ from portrait_garden.backbones import BACKBONES, OUTPUT_STRIDE
 from portrait_garden.backbones.pretrained import IMAGENET_MEAN, IMAGENET_STD, load_backbone_weights
 from portrait_garden.heads.detector_head import person_detector_head
 from portrait_garden.heads.segmentation_head import LEVEL_STRIDES, segmentation_decoder
+from portrait_garden.layers import namespace
 from portrait_garden.layers.blocks import BN_MOMENTUM
 
 MIN_SIZE = 64
@@ -51,8 +52,115 @@ def check_image_size(image_size):
     return dims
 
 
+ARCHITECTURE_KEYS = (
+    "image_size", "width_multiplier", "decoder_filters", "backbone", "deep_supervision",
+    "categorical_attention", "boundary_enhancement", "bn_momentum", "detector",
+    "backbone_padding", "input_normalization",
+)
+"""The constructor arguments a saved model's config holds (`backbone_weights` is
+used once, at construction)."""
+
+
+def resolve_architecture(
+    image_size=(256, 256),
+    width_multiplier=1.0,
+    decoder_filters=64,
+    backbone="mobilenet_v2",
+    deep_supervision=True,
+    categorical_attention=True,
+    boundary_enhancement=True,
+    bn_momentum=BN_MOMENTUM,
+    detector=False,
+    backbone_weights=None,
+    backbone_padding=None,
+    input_normalization=None,
+):
+    """Validates `PortraitSegmenter`'s arguments and fills the weight-dependent
+    defaults; returns them as a dict (see `PortraitSegmenter` for each)."""
+    height, width = check_image_size(image_size)
+    pretrained = backbone_weights not in (None, "", "none")
+    backbone_padding = backbone_padding or ("symmetric" if pretrained else "same")
+    input_normalization = input_normalization or ("imagenet" if pretrained else "unit")
+    if input_normalization not in NORMALIZATIONS:
+        raise ValueError(f"input_normalization must be one of {sorted(NORMALIZATIONS)}, "
+                         f"got {input_normalization!r}.")
+    if pretrained and (backbone_padding, input_normalization) != ("symmetric", "imagenet"):
+        raise ValueError(
+            "Pretrained backbone weights need backbone_padding='symmetric' and "
+            "input_normalization='imagenet' (how they were trained); got "
+            f"{backbone_padding!r} and {input_normalization!r}. Leave both unset.")
+    if backbone not in BACKBONES:
+        raise ValueError(f"Unknown backbone {backbone!r}; available: {sorted(BACKBONES)}.")
+    if pretrained and backbone != "mobilenet_v2":
+        raise ValueError(f"backbone_weights is only available for mobilenet_v2, "
+                         f"not {backbone!r}.")
+    if int(decoder_filters) < 1:
+        raise ValueError(f"decoder_filters must be >= 1, got {decoder_filters}.")
+    return {
+        "image_size": (height, width), "width_multiplier": width_multiplier,
+        "decoder_filters": int(decoder_filters), "backbone": backbone,
+        "deep_supervision": deep_supervision, "categorical_attention": categorical_attention,
+        "boundary_enhancement": boundary_enhancement, "bn_momentum": bn_momentum,
+        "detector": detector, "backbone_weights": backbone_weights,
+        "backbone_padding": backbone_padding, "input_normalization": input_normalization,
+    }
+
+
+def build_network(arch):
+    """The network's graph with the current Keras (`portrait_garden.layers.namespace`):
+    returns `(images, outputs)` for `Model(inputs=images, outputs=outputs)`.
+
+    Args:
+      arch: dict from `resolve_architecture`.
+    """
+    k = namespace.keras()
+    images = k.Input((*arch["image_size"], 3), name="image")
+    scale, offset = NORMALIZATIONS[arch["input_normalization"]]
+    x = k.layers.Rescaling(scale, offset=offset, name="normalize")(images)
+    features = BACKBONES[arch["backbone"]](x, arch["width_multiplier"],
+                                           bn_momentum=arch["bn_momentum"],
+                                           padding=arch["backbone_padding"])
+    low_res = segmentation_decoder(
+        features,
+        filters=arch["decoder_filters"],
+        deep_supervision=arch["deep_supervision"],
+        categorical_attention=arch["categorical_attention"],
+        boundary_enhancement_enabled=arch["boundary_enhancement"],
+        bn_momentum=arch["bn_momentum"],
+    )
+    decoder_features = low_res.pop("features")
+    outputs = {
+        key: k.layers.UpSampling2D(OUTPUT_STRIDES[key], interpolation="bilinear",
+                                   name=key)(tensor)
+        for key, tensor in low_res.items()
+    }
+    if arch["detector"]:
+        outputs.update(person_detector_head(decoder_features, arch["decoder_filters"],
+                                            bn_momentum=arch["bn_momentum"]))
+    return images, outputs
+
+
+class ArchitectureConfig:
+    """Mixin of the tf_keras and Keras 3 `PortraitSegmenter`s: the architecture as
+    attributes and as the model's config."""
+
+    def _set_architecture(self, arch):
+        for key in (*ARCHITECTURE_KEYS, "backbone_weights"):
+            setattr(self, key, arch[key])
+
+    def get_config(self):
+        config = {key: getattr(self, key) for key in ARCHITECTURE_KEYS}
+        config["image_size"] = list(self.image_size)
+        config["name"] = self.name
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
 @keras.utils.register_keras_serializable(package="PortraitGarden")
-class PortraitSegmenter(keras.Model):
+class PortraitSegmenter(ArchitectureConfig, keras.Model):
     """Person-vs-background segmentation network with the paper's two blocks.
 
     A functional model (the graph is built in `__init__`), so
@@ -121,81 +229,16 @@ class PortraitSegmenter(keras.Model):
         name="portrait_segmenter",
         **kwargs,
     ):
-        height, width = check_image_size(image_size)
-        pretrained = backbone_weights not in (None, "", "none")
-        backbone_padding = backbone_padding or ("symmetric" if pretrained else "same")
-        input_normalization = input_normalization or ("imagenet" if pretrained else "unit")
-        if input_normalization not in NORMALIZATIONS:
-            raise ValueError(f"input_normalization must be one of {sorted(NORMALIZATIONS)}, "
-                             f"got {input_normalization!r}.")
-        if pretrained and (backbone_padding, input_normalization) != ("symmetric", "imagenet"):
-            raise ValueError(
-                "Pretrained backbone weights need backbone_padding='symmetric' and "
-                "input_normalization='imagenet' (how they were trained); got "
-                f"{backbone_padding!r} and {input_normalization!r}. Leave both unset.")
-        if backbone not in BACKBONES:
-            raise ValueError(f"Unknown backbone {backbone!r}; available: {sorted(BACKBONES)}.")
-        if int(decoder_filters) < 1:
-            raise ValueError(f"decoder_filters must be >= 1, got {decoder_filters}.")
-
-        images = keras.Input((height, width, 3), name="image")
-        scale, offset = NORMALIZATIONS[input_normalization]
-        x = keras.layers.Rescaling(scale, offset=offset, name="normalize")(images)
-        features = BACKBONES[backbone](x, width_multiplier, bn_momentum=bn_momentum,
-                                       padding=backbone_padding)
-        low_res = segmentation_decoder(
-            features,
-            filters=int(decoder_filters),
-            deep_supervision=deep_supervision,
-            categorical_attention=categorical_attention,
-            boundary_enhancement_enabled=boundary_enhancement,
-            bn_momentum=bn_momentum,
-        )
-        decoder_features = low_res.pop("features")
-        outputs = {
-            key: keras.layers.UpSampling2D(
-                OUTPUT_STRIDES[key], interpolation="bilinear", name=key)(tensor)
-            for key, tensor in low_res.items()
-        }
-        if detector:
-            outputs.update(person_detector_head(decoder_features, int(decoder_filters),
-                                                bn_momentum=bn_momentum))
+        arch = resolve_architecture(
+            image_size=image_size, width_multiplier=width_multiplier,
+            decoder_filters=decoder_filters, backbone=backbone,
+            deep_supervision=deep_supervision, categorical_attention=categorical_attention,
+            boundary_enhancement=boundary_enhancement, bn_momentum=bn_momentum,
+            detector=detector, backbone_weights=backbone_weights,
+            backbone_padding=backbone_padding, input_normalization=input_normalization)
+        images, outputs = build_network(arch)
         super().__init__(inputs=images, outputs=outputs, name=name, **kwargs)
-
-        self.image_size = (height, width)
-        self.width_multiplier = width_multiplier
-        self.decoder_filters = int(decoder_filters)
-        self.backbone = backbone
-        self.deep_supervision = deep_supervision
-        self.categorical_attention = categorical_attention
-        self.boundary_enhancement = boundary_enhancement
-        self.bn_momentum = bn_momentum
-        self.detector = detector
-        self.backbone_weights = backbone_weights
-        self.backbone_padding = backbone_padding
-        self.input_normalization = input_normalization
-        if pretrained:
-            if backbone != "mobilenet_v2":
-                raise ValueError(f"backbone_weights is only available for mobilenet_v2, "
-                                 f"not {backbone!r}.")
+        self._set_architecture(arch)
+        if arch["backbone_weights"] not in (None, "", "none"):
             load_backbone_weights(self, backbone_weights, width_multiplier)
 
-    def get_config(self):
-        return {
-            "image_size": list(self.image_size),
-            "width_multiplier": self.width_multiplier,
-            "decoder_filters": self.decoder_filters,
-            "backbone": self.backbone,
-            "deep_supervision": self.deep_supervision,
-            "categorical_attention": self.categorical_attention,
-            "boundary_enhancement": self.boundary_enhancement,
-            "bn_momentum": self.bn_momentum,
-            "detector": self.detector,
-            "backbone_padding": self.backbone_padding,
-            "input_normalization": self.input_normalization,
-            "name": self.name,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

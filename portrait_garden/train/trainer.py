@@ -4,6 +4,7 @@ import json
 import os
 import time
 
+import numpy as np
 import tf_keras as keras
 
 from portrait_garden.configs.loader import save_config
@@ -267,6 +268,35 @@ def init_from_saved(model, path, log=print):
     return copied
 
 
+def freeze_all_but(model, prefixes, log=print):
+    """Freezes every layer whose name starts with none of `prefixes`.
+
+    Frozen layers keep their weights, and their batch norm runs in inference mode
+    (Keras 2). Returns the names of the layers left trainable.
+
+    Raises:
+      ValueError: a prefix matches no layer with weights (a typo would otherwise
+        freeze the whole model and train nothing).
+    """
+    prefixes = tuple(prefixes)
+    weighted = [layer for layer in model.layers if layer.weights]
+    unmatched = [p for p in prefixes if not any(layer.name.startswith(p) for layer in weighted)]
+    if unmatched:
+        raise ValueError(
+            f"train.trainable: no layer with weights starts with {unmatched}. Layer names "
+            f"start with e.g. {sorted({layer.name.split('_')[0] for layer in weighted})}; "
+            "fix the prefixes or set train.trainable: [] to train every layer.")
+    kept = []
+    for layer in model.layers:
+        layer.trainable = layer.name.startswith(prefixes)
+        if layer.trainable and layer.weights:
+            kept.append(layer.name)
+    count = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    log(f"train.trainable: training {len(kept)} layers ({count:,} weights); "
+        "every other layer is frozen")
+    return kept
+
+
 def compile_segmenter(model, config):
     """Compiles a segmenter with the recipe's losses, Adam and the person-IoU metric."""
     loss = config.loss
@@ -349,6 +379,8 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.trainable = False     # Keras 2: also runs it in inference mode
+    if config.train.trainable:
+        freeze_all_but(model, config.train.trainable, log)
     model = apply_optimization(model, config)
     compile_segmenter(model, config)
     targets = ("mask", "centernet") if config.model.detector else ("mask",)

@@ -91,6 +91,14 @@ def test_bad_photos_raise_clear_errors(photo, message):
         check_photo(photo)
 
 
+def test_grid_too_fine_for_the_network_size_is_a_clear_error():
+    model = pg.PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35, decoder_filters=8,
+                                 detector=True)
+    with pytest.raises(ValueError, match=r"cells of \[1, 1\] pixels.*at least 128 pixels"):
+        InstanceSegmenter(model)
+    assert InstanceSegmenter(model, ServingConfig(grid=(8, 8))).size == (64, 64)
+
+
 def test_model_without_detector_is_refused():
     model = pg.PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35, decoder_filters=8)
     with pytest.raises(ValueError, match="detector=True"):

@@ -204,6 +204,43 @@ def test_freeze_batchnorm_keeps_the_loaded_statistics(tmp_path):
         assert same == freeze
 
 
+DETECTOR_PREFIXES = "[detector_, center_heatmap, box_size]"
+
+
+def test_trainable_prefixes_train_the_detector_on_a_frozen_segmenter(tmp_path):
+    seg_out = str(tmp_path / "seg")
+    train(_tiny_config(tmp_path, epochs=1), seg_out, verbose=0, log=lambda *_: None)
+    seg = pg.load_model(os.path.join(seg_out, "best.keras"))
+    messages = []
+    config = _tiny_config(tmp_path, epochs=1, recipe="portrait_instance_mbv2_256.yaml", extra=[
+        f"train.init_from={seg_out}/best.keras", "data.composites=0",
+        f"train.trainable={DETECTOR_PREFIXES}"])
+    model = pg.build_segmenter(config)
+    initial = {name: model.get_layer(name).get_weights() for name in ("center_heatmap",
+                                                                       "box_size")}
+    inst_out = tmp_path / "inst"
+    train(config, str(inst_out), verbose=0, log=messages.append, model=model)
+    trained = pg.load_model(str(inst_out / "last.keras"))
+
+    def weights(model, name):
+        return model.get_layer(name).get_weights()
+
+    for layer in seg.layers:
+        if layer.weights:       # frozen: weights and batch-norm statistics unchanged
+            for a, b in zip(weights(seg, layer.name), weights(trained, layer.name)):
+                np.testing.assert_array_equal(a, b, err_msg=layer.name)
+    moved = [name for name in initial
+             if not np.allclose(initial[name][0], weights(trained, name)[0])]
+    assert moved == ["center_heatmap", "box_size"]
+    assert any(m.startswith("train.trainable: training") for m in messages)
+
+
+def test_trainable_prefix_matching_nothing_is_a_clear_error(tmp_path):
+    config = _tiny_config(tmp_path, epochs=1, extra=["train.trainable=[detektor_]"])
+    with pytest.raises(ValueError, match=r"no layer with weights starts with \['detektor_'\]"):
+        train(config, str(tmp_path / "run"), verbose=0, log=lambda *_: None)
+
+
 def test_kill_during_checkpoint_write_keeps_the_previous_good_copy(tmp_path, monkeypatch):
     """A kill between the temporary write and the rename (simulated by an exception in
     os.replace at epoch 2) leaves a loadable last.keras from epoch 1 and complete
