@@ -171,6 +171,10 @@ def check_ranges(config, source="<config>"):
             value = getattr(getattr(config, section), name)
             if not ok(value):
                 raise ConfigError(f"{source}: {key} must be {what}, got {value!r}.")
+    from portrait_garden.train.distribution import DISTRIBUTIONS  # lazy: imports TF
+    if config.train.distribution not in DISTRIBUTIONS:
+        raise ConfigError(f"{source}: train.distribution must be one of "
+                          f"{list(DISTRIBUTIONS)}, got {config.train.distribution!r}.")
     from portrait_garden.data.augment import AUGMENT_PRESETS  # lazy: imports TF
     if config.data.augment_preset not in AUGMENT_PRESETS:
         raise ConfigError(f"{source}: data.augment_preset must be one of "

@@ -125,6 +125,10 @@ class TrainConfig:
         frozen (weights fixed, batch norm in inference mode). Empty trains all.
         E.g. `[detector_, center_heatmap, box_size]` trains only the person
         detector on a segmenter loaded by `init_from`. Defaults to ().
+      distribution: `tf.distribute` strategy: `"default"` (one device),
+        `"mirrored"` (local GPUs, or logical CPU devices), `"multi_worker"`
+        (`TF_CONFIG`) or `"tpu"`. `batch_size` is the global batch; see
+        `portrait_garden.train.distribution`. Defaults to `"default"`.
     """
 
     batch_size: int = 16
@@ -137,6 +141,7 @@ class TrainConfig:
     init_from: str = ""
     freeze_batchnorm: bool = False
     trainable: Tuple[str, ...] = ()
+    distribution: str = "default"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -54,7 +54,7 @@ def conv_bn_act(
         use_bias=False,
         name=f"{name}_conv",
     )(x)
-    x = namespace.layers().BatchNormalization(
+    x = namespace.batch_normalization(
         momentum=bn_momentum, epsilon=BN_EPSILON, name=f"{name}_bn"
     )(x)
     return _activation(x, activation, name)
@@ -76,7 +76,7 @@ def depthwise_bn_act(
         use_bias=False,
         name=f"{name}_dwconv",
     )(x)
-    x = namespace.layers().BatchNormalization(
+    x = namespace.batch_normalization(
         momentum=bn_momentum, epsilon=BN_EPSILON, name=f"{name}_bn"
     )(x)
     return _activation(x, activation, name)

@@ -18,6 +18,7 @@ import tf_keras
 
 _STACK = [tf_keras]
 _CUSTOM_LAYERS = {}     # Keras module name -> {layer name: class}
+_BATCH_NORM_OPTIONS = [{}]
 
 
 def keras():
@@ -28,6 +29,23 @@ def keras():
 def layers():
     """`keras().layers`."""
     return _STACK[-1].layers
+
+
+def batch_normalization(**kwargs):
+    """A `BatchNormalization` layer of `keras()`; inside `synchronized_batch_norm()`
+    its batch statistics are computed over all replicas of a distribution strategy."""
+    return layers().BatchNormalization(**{**_BATCH_NORM_OPTIONS[-1], **kwargs})
+
+
+@contextlib.contextmanager
+def synchronized_batch_norm(enabled=True):
+    """Builds batch norm with `synchronized=True` inside the block (when `enabled`):
+    with several replicas, each normalizes by the global batch's mean and variance."""
+    _BATCH_NORM_OPTIONS.append({"synchronized": True} if enabled else {})
+    try:
+        yield
+    finally:
+        _BATCH_NORM_OPTIONS.pop()
 
 
 def register_layer(keras_module, cls):

@@ -2,9 +2,12 @@
 
 import json
 import os
+import shutil
+import tempfile
 import time
 
 import numpy as np
+import tensorflow as tf
 import tf_keras as keras
 
 from portrait_garden.configs.loader import save_config
@@ -14,6 +17,7 @@ from portrait_garden.data.pipeline import build_dataset, keras_pairs, load_store
 from portrait_garden.data.readers import Example
 from portrait_garden.data.store import ExampleStore
 from portrait_garden.evaluate.metrics import PersonIoU
+from portrait_garden.layers import namespace
 from portrait_garden.losses.segmentation import build_losses
 from portrait_garden.models.builder import build_segmenter
 from portrait_garden.optimize.pruning import (
@@ -23,6 +27,7 @@ from portrait_garden.optimize.pruning import (
     strip_pruning,
 )
 from portrait_garden.optimize.qat import SCHEMES, quantize_model
+from portrait_garden.train.distribution import is_chief, make_strategy
 
 BEST_MODEL = "best.keras"
 LAST_MODEL = "last.keras"
@@ -111,7 +116,6 @@ def atomic_save(model, path):
         os.replace(tmp, path)
     finally:
         if os.path.isdir(tmp):
-            import shutil
             shutil.rmtree(tmp, ignore_errors=True)
         elif os.path.exists(tmp):
             os.remove(tmp)
@@ -127,15 +131,16 @@ class AtomicCheckpoint(keras.callbacks.Callback):
     model with a worse one.
     """
 
-    def __init__(self, path, monitor=None, first_epoch=1, history_path=None):
+    def __init__(self, path, monitor=None, first_epoch=1, history_path=None, best_path=None):
         super().__init__()
         self.path, self.monitor, self.first_epoch = path, monitor, first_epoch
         self.history_path = history_path
+        self.best_path = best_path or path      # whose existence means "a best was saved"
         self.best = None
 
     def on_train_begin(self, logs=None):
         if self.monitor and self.history_path and os.path.exists(self.history_path) \
-                and os.path.exists(self.path):
+                and os.path.exists(self.best_path):
             values = [h[self.monitor] for h in read_history(self.history_path)
                       if h["epoch"] >= self.first_epoch and self.monitor in h]
             self.best = max(values) if values else None
@@ -268,6 +273,15 @@ def init_from_saved(model, path, log=print):
     return copied
 
 
+def shard_by_data(dataset):
+    """Multi-worker runs split each global batch between the workers (the packed
+    stores are in memory, so there are no files to shard by)."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = \
+        tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
 def freeze_all_but(model, prefixes, log=print):
     """Freezes every layer whose name starts with none of `prefixes`.
 
@@ -338,6 +352,14 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
       ValueError: no training data in the config.
     """
     check_optimize(config)
+    # First: a multi-worker strategy must exist before any other TensorFlow op runs,
+    # and a missing TF_CONFIG / TPU / bad global batch must fail before any work.
+    strategy = make_strategy(config.train.distribution, config.train.batch_size)
+    replicas = strategy.num_replicas_in_sync
+    chief = is_chief(strategy)
+    if model is not None and config.train.distribution != "default":
+        raise ValueError("train(model=...) builds outside the distribution strategy; leave "
+                         "model unset with train.distribution other than default.")
     if not config.data.train:
         raise ValueError("The recipe has no data.train datasets; add at least one, e.g. "
                          "data: {train: [{path: pfcn, split: train}]}.")
@@ -356,8 +378,12 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
     elif resume:
         log(f"No checkpoint in {backup}: starting a new run.")
     os.makedirs(out_dir, exist_ok=True)
-    save_config(config, os.path.join(out_dir, "config.yaml"))
+    if chief:
+        save_config(config, os.path.join(out_dir, "config.yaml"))
     keras.utils.set_random_seed(config.train.seed)
+    log(f"distribution {config.train.distribution}: {replicas} replica(s), global batch "
+        f"{config.train.batch_size}, per-replica batch {config.train.batch_size // replicas}"
+        + ("" if chief else " (not the chief: run files are written by the chief)"))
 
     data = config.data
     size = tuple(config.model.image_size)
@@ -368,59 +394,73 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
         weights.append(data.composite_weight)
         log(f"composites: {data.composites} multi-person images")
     augment = augment_preset(data.augment_preset if data.augment else "none")
-    model = model if model is not None else build_segmenter(config)
-    if config.train.init_from and not os.path.exists(backup):
-        init_from_saved(model, config.train.init_from, log)
-    elif (config.optimize.quantize or config.optimize.prune_sparsity) and \
-            not config.train.init_from:
-        log("warning: optimize stage without train.init_from: QAT/pruning from random "
-            "weights; set train.init_from to the float run's best checkpoint.")
-    if config.train.freeze_batchnorm:
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.trainable = False     # Keras 2: also runs it in inference mode
-    if config.train.trainable:
-        freeze_all_but(model, config.train.trainable, log)
-    model = apply_optimization(model, config)
-    compile_segmenter(model, config)
+    # Model, optimizer, metrics and the tfmot wrappers are created in the strategy's
+    # scope; with several replicas batch norm normalizes over the global batch.
+    with strategy.scope(), namespace.synchronized_batch_norm(replicas > 1):
+        model = model if model is not None else build_segmenter(config)
+        if config.train.init_from and not os.path.exists(backup):
+            init_from_saved(model, config.train.init_from, log)
+        elif (config.optimize.quantize or config.optimize.prune_sparsity) and \
+                not config.train.init_from:
+            log("warning: optimize stage without train.init_from: QAT/pruning from random "
+                "weights; set train.init_from to the float run's best checkpoint.")
+        if config.train.freeze_batchnorm:
+            for layer in model.layers:
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.trainable = False     # Keras 2: also runs it in inference mode
+        if config.train.trainable:
+            freeze_all_but(model, config.train.trainable, log)
+        model = apply_optimization(model, config)
+        compile_segmenter(model, config)
     targets = ("mask", "centernet") if config.model.detector else ("mask",)
-    train_ds = keras_pairs(build_dataset(train_stores, size, config.train.batch_size, True,
-                                         weights, config.train.seed, augment, targets),
-                           model.output.keys())
+    train_ds = shard_by_data(keras_pairs(
+        build_dataset(train_stores, size, config.train.batch_size, True, weights,
+                      config.train.seed, augment, targets), model.output.keys()))
     val_ds = None
     if data.val:
         val_stores, _ = load_stores(data.val, data_dir, data.max_side, data.skip_bad, log)
-        val_ds = keras_pairs(build_dataset(val_stores, size, config.train.batch_size, False,
-                                           targets=targets), model.output.keys())
+        val_ds = shard_by_data(keras_pairs(
+            build_dataset(val_stores, size, config.train.batch_size, False, targets=targets),
+            model.output.keys()))
 
     best_name, last_name = checkpoint_names(config)
     first_best_epoch = 1
     callbacks = []
     if config.optimize.prune_sparsity:
-        callbacks.extend(pruning_callbacks())
+        callbacks.extend(pruning_callbacks())     # every worker: they update the masks
         # The mask update at the end step lands in the next epoch's first batch.
         first_best_epoch = prune_end_step(config) // config.train.steps_per_epoch + 1
     # Order matters for a kill between them: metrics, then models, then the backup the
     # resume starts from. A kill before the backup re-runs the epoch (its row replaced).
-    callbacks += [
-        JsonMetricLog(metrics_path, os.path.join(out_dir, "metrics.csv")),
-        AtomicCheckpoint(os.path.join(out_dir, last_name)),
-    ]
+    # Only the chief writes the run's files. Saving reads metric variables, which under
+    # a multi-worker strategy is a collective every worker must join, so the others
+    # save the same checkpoints into a scratch folder (same decisions: `best` reads the
+    # chief's metrics.json and checkpoint), removed at the end.
+    scratch = None if chief else tempfile.mkdtemp(prefix="worker-", dir=out_dir)
+    save_dir = out_dir if chief else scratch
+    if chief:
+        callbacks.append(JsonMetricLog(metrics_path, os.path.join(out_dir, "metrics.csv")))
+    callbacks.append(AtomicCheckpoint(os.path.join(save_dir, last_name)))
     if val_ds is not None:
         callbacks.append(AtomicCheckpoint(
-            os.path.join(out_dir, best_name), monitor=monitor_name(model),
-            first_epoch=first_best_epoch, history_path=metrics_path))
-    callbacks += [
-        keras.callbacks.TensorBoard(os.path.join(out_dir, "tensorboard"), write_graph=False,
-                                    profile_batch=0),
-        keras.callbacks.BackupAndRestore(backup, save_freq="epoch", delete_checkpoint=False),
-    ]
+            os.path.join(save_dir, best_name), monitor=monitor_name(model),
+            first_epoch=first_best_epoch, history_path=metrics_path,
+            best_path=os.path.join(out_dir, best_name)))
+    if chief:
+        callbacks.append(keras.callbacks.TensorBoard(
+            os.path.join(out_dir, "tensorboard"), write_graph=False, profile_batch=0))
+    callbacks.append(
+        keras.callbacks.BackupAndRestore(backup, save_freq="epoch", delete_checkpoint=False))
     if verbose is None:
         verbose = 1 if os.isatty(1) else 2
-    history = model.fit(train_ds, epochs=config.train.epochs,
-                        steps_per_epoch=config.train.steps_per_epoch, validation_data=val_ds,
-                        callbacks=callbacks, verbose=verbose)
-    if config.optimize.prune_sparsity:
+    try:
+        history = model.fit(train_ds, epochs=config.train.epochs,
+                            steps_per_epoch=config.train.steps_per_epoch,
+                            validation_data=val_ds, callbacks=callbacks, verbose=verbose)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if config.optimize.prune_sparsity and chief:
         write_stripped(out_dir, best_name if val_ds is not None else last_name,
                        config.optimize.prune_sparsity, log)
     return history
