@@ -134,9 +134,14 @@ def _foreign_classes(config, registered):
 def check_portrait_model(model, path):
     """Raises `ValueError` unless `model` is a portrait-garden network (a dict of
     outputs with `mask`), e.g. when `--model` names another tf_keras model."""
-    outputs = model.output if isinstance(model.output, dict) else None
+    try:
+        output = model.output
+    except AttributeError:      # a Keras 3 model that was never called has no output
+        output = None
+    outputs = output if isinstance(output, dict) else None
     if outputs is None or "mask" not in outputs:
-        got = sorted(outputs) if outputs is not None else [str(o.shape) for o in model.outputs]
+        got = sorted(outputs) if outputs is not None else \
+            [str(o.shape) for o in getattr(model, "outputs", None) or []]
         raise ValueError(
             f"{path} is a Keras model but not a portrait-garden network: its outputs are "
             f"{got}, not a dict with 'mask' (and 'center_heatmap' for the instance "

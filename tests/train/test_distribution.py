@@ -102,9 +102,13 @@ def test_mirrored_step_equals_the_one_device_step(tmp_path):
     assert abs(one - mirrored) <= 1e-6 * abs(one), (one, mirrored)
     moved = 0
     for key, (single, replicated) in updates.items():
-        np.testing.assert_allclose(replicated, single, rtol=1e-4, atol=1e-5, err_msg=key)
-        moved += np.abs(single).max() > 1e-4
-    assert moved > 100
+        np.testing.assert_allclose(replicated, single, rtol=1e-4, atol=1e-6, err_msg=key)
+        largest = np.abs(single).max()
+        if largest > 1e-4:      # the tensors the step really moves agree to 0.1% of it
+            assert np.abs(replicated - single).max() <= 1e-3 * largest, key
+            moved += 1
+    # Frozen batch norm on noise saturates most ReLU6s: few tensors move much.
+    assert moved >= 3
 
 
 @pytest.mark.slow
