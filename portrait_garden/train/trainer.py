@@ -360,6 +360,12 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
     if model is not None and config.train.distribution != "default":
         raise ValueError("train(model=...) builds outside the distribution strategy; leave "
                          "model unset with train.distribution other than default.")
+    if config.train.init_from and not os.path.exists(config.train.init_from) and \
+            not os.path.exists(os.path.join(out_dir, BACKUP_DIR)):
+        raise FileNotFoundError(
+            f"train.init_from names {config.train.init_from}, which does not exist. Train "
+            "the stage it comes from first (the recipe header says which), or pass "
+            "--set train.init_from=<a .keras file>.")
     if not config.data.train:
         raise ValueError("The recipe has no data.train datasets; add at least one, e.g. "
                          "data: {train: [{path: pfcn, split: train}]}.")

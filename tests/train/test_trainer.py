@@ -235,6 +235,13 @@ def test_trainable_prefixes_train_the_detector_on_a_frozen_segmenter(tmp_path):
     assert any(m.startswith("train.trainable: training") for m in messages)
 
 
+def test_missing_init_from_fails_before_reading_data_or_writing(tmp_path):
+    config = _tiny_config(tmp_path, extra=[f"train.init_from={tmp_path}/nowhere.keras"])
+    with pytest.raises(FileNotFoundError, match=r"nowhere.keras, which does not exist"):
+        train(config, str(tmp_path / "run"), verbose=0, log=lambda *_: None)
+    assert not (tmp_path / "run").exists()
+
+
 def test_trainable_prefix_matching_nothing_is_a_clear_error(tmp_path):
     config = _tiny_config(tmp_path, epochs=1, extra=["train.trainable=[detektor_]"])
     with pytest.raises(ValueError, match=r"no layer with weights starts with \['detektor_'\]"):
