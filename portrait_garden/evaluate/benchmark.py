@@ -158,7 +158,7 @@ class TFLiteModel:
         """photo uint8 `[H, W, 3]` -> person probability `[H, W]`."""
         from ai_edge_litert.interpreter import Interpreter
 
-        from portrait_garden.export.serving import letterbox
+        from portrait_garden.ops.resample import letterbox
 
         interpreter = Interpreter(model_path=self.path, num_threads=threads)
         if self.kind == "peer":

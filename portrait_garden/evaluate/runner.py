@@ -97,7 +97,7 @@ def _semantic_runner(model):
     """A segmentation-only network: letterbox, run, undo; person probability only."""
     import tensorflow as tf
 
-    from portrait_garden.export.serving import letterbox
+    from portrait_garden.ops.resample import letterbox
 
     size = tuple(int(v) for v in model.input.shape[1:3])
 

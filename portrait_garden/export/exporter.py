@@ -7,8 +7,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from portrait_garden.export.serving import InstanceSegmenter, ServingConfig, letterbox
+from portrait_garden.export.serving import InstanceSegmenter, ServingConfig
 from portrait_garden.export.tflite import configure_quantization, tflite_op_names, write_tflite
+from portrait_garden.ops.resample import letterbox
 
 TFLITE_FILES = {
     "float32": "model_float32.tflite",

@@ -13,6 +13,12 @@ import tf_keras as keras
 
 from portrait_garden.ops.affinity import GROUPINGS, group_instances
 from portrait_garden.ops.detection import decode_centers
+from portrait_garden.ops.resample import (
+    DEFAULT_RESIZE_TAPS,
+    letterbox,
+    undo_letterbox,
+    upsample_nearest,
+)
 from portrait_garden.saving import as_tf_keras
 
 FEATURE_LAYERS = ("boundary_fuse_pw_relu", "boundary_skip_fuse_pw_relu")
@@ -40,6 +46,8 @@ class ServingConfig:
       propagation_iterations: affinity label-propagation rounds. Defaults to 6.
         (3 / 6 instead of 4 / 10 cut ~0.3 ms; pfg_sports mask AP50 0.283 vs
         0.277 with the shipped network: no loss.)
+      resize_taps: taps per axis of the letterbox's antialiasing filter
+        (`portrait_garden.ops.resample.letterbox`). Defaults to 4.
     """
 
     grouping: str = "affinity"
@@ -51,6 +59,7 @@ class ServingConfig:
     mask_threshold: float = 0.5
     slic_iterations: int = 3
     propagation_iterations: int = 6
+    resize_taps: int = DEFAULT_RESIZE_TAPS
 
 
 def serving_network(model):
@@ -119,6 +128,10 @@ class InstanceSegmenter(tf.Module):
         if self.config.grouping not in GROUPINGS:
             raise ValueError(f"grouping must be one of {GROUPINGS}, got "
                              f"{self.config.grouping!r}.")
+        taps = self.config.resize_taps
+        if isinstance(taps, bool) or not isinstance(taps, int) or taps < 2:
+            raise ValueError(f"resize_taps must be an int >= 2 (taps per axis of the "
+                             f"letterbox filter), got {taps!r}.")
         model = as_tf_keras(model)
         self.network = serving_network(model)
         self.size = tuple(int(v) for v in model.input.shape[1:3])
@@ -139,7 +152,7 @@ class InstanceSegmenter(tf.Module):
             input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8, name="image")])
 
     def _serve(self, image):
-        canvas, window = letterbox(image, self.size)
+        canvas, window = letterbox(image, self.size, self.config.resize_taps)
         net = self.network(canvas, training=False)
         owner, boxes, scores, num, prob = instances_from_outputs(net, canvas, self.config,
                                                                  threshold=False)
@@ -158,67 +171,6 @@ class InstanceSegmenter(tf.Module):
         image = check_photo(image)
         out = self.serve(tf.constant(image[None]))
         return {k: v.numpy() for k, v in out.items()}
-
-
-def letterbox(image, size):
-    """Fits a uint8 batch-1 photo of any size into `size`, centred, zero padded.
-
-    Equal (to float rounding) to zero-padding the photo to the aspect ratio of
-    `size` and resizing it bilinearly (half-pixel centres) to exactly `size`,
-    but computed with row and column GATHERs from the uint8 photo: only the
-    two photo rows each canvas row interpolates are read and converted to
-    float, so the cost grows with the photo's width, not its area. On one
-    thread, for a 1920x1080 photo, padding and resizing took ~7.7 ms and these
-    gathers take ~1.5 ms; for a 256x256 photo they are ~0.35 ms slower.
-
-    Args:
-      image: uint8 `[1, h, w, 3]`.
-      size: `(H, W)` of the network.
-
-    Returns:
-      `(canvas, window)`: float32 `[1, H, W, 3]` in [0, 255]; int32 scalars
-      `(oy, ox, nh, nw)`, where the photo sits in the canvas (to the nearest
-      pixel).
-    """
-    H, W = size
-    h, w = tf.shape(image)[1], tf.shape(image)[2]
-    hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
-    scale = tf.minimum(H / hf, W / wf)
-    # The padded photo: (ph, pw), the photo at (top, left) in it.
-    ph = tf.maximum(tf.cast(tf.round(H / scale), tf.int32), h)
-    pw = tf.maximum(tf.cast(tf.round(W / scale), tf.int32), w)
-    top, left = (ph - h) // 2, (pw - w) // 2
-
-    def taps(n_out, n_padded, start, n):
-        """Photo indices and weights of the two taps of each output pixel; a tap
-        in the padding gets weight 0 (the zeros of the padded photo)."""
-        _, lower, upper, fraction = _sample_index(n_out, n_padded, -start)
-        inside = [tf.cast((i >= 0) & (i < n), tf.float32) for i in (lower, upper)]
-        return (tf.clip_by_value(lower, 0, n - 1), tf.clip_by_value(upper, 0, n - 1),
-                (1.0 - fraction) * inside[0], fraction * inside[1])
-
-    y0, y1, wy0, wy1 = taps(H, ph, top, h)
-    x0, x1, wx0, wx1 = taps(W, pw, left, w)
-    photo = tf.reshape(image, tf.stack([h, w, 3]))
-    # Rows first: gathering whole rows is a copy per row.
-    rows = (tf.cast(tf.gather(photo, y0), tf.float32) * tf.reshape(wy0, [H, 1, 1])
-            + tf.cast(tf.gather(photo, y1), tf.float32) * tf.reshape(wy1, [H, 1, 1]))
-    canvas = (tf.gather(rows, x0, axis=1) * tf.reshape(wx0, [1, W, 1])
-              + tf.gather(rows, x1, axis=1) * tf.reshape(wx1, [1, W, 1]))
-    sy, sx = H / tf.cast(ph, tf.float32), W / tf.cast(pw, tf.float32)
-    oy = tf.cast(tf.round(tf.cast(top, tf.float32) * sy), tf.int32)
-    ox = tf.cast(tf.round(tf.cast(left, tf.float32) * sx), tf.int32)
-    nh = tf.clip_by_value(tf.cast(tf.round(hf * sy), tf.int32), 1, H - oy)
-    nw = tf.clip_by_value(tf.cast(tf.round(wf * sx), tf.int32), 1, W - ox)
-    return tf.reshape(canvas, [1, H, W, 3]), (oy, ox, nh, nw)
-
-
-def upsample_nearest(x, factor):
-    """`[h, w]` -> `[h * factor, w * factor]` by repetition (one broadcast multiply;
-    TFLite's nearest-neighbour resize is several times slower)."""
-    h, w = x.shape
-    tiled = tf.reshape(x, [h, 1, w, 1]) * tf.ones([1, factor, 1, factor], x.dtype)
-    return tf.reshape(tiled, [h * factor, w * factor])
 
 
 def instances_from_outputs(net, canvas, config, threshold=True):
@@ -271,64 +223,6 @@ def instances_from_outputs(net, canvas, config, threshold=True):
         return owner_full, boxes, scores, num, prob
     labels = tf.where(prob > cfg.mask_threshold, owner_full, 0)
     return labels, boxes, scores, num, prob
-
-
-def _sample_index(n_out, n_in, offset):
-    """Where output pixels `0..n_out-1` sample an input span of `n_in` pixels starting
-    at `offset` (half-pixel centres, like `tf.image.resize`): `(nearest, lower,
-    upper, fraction)` for nearest and bilinear sampling."""
-    scale = tf.cast(n_in, tf.float32) / tf.cast(n_out, tf.float32)
-    centre = (tf.range(n_out, dtype=tf.float32) + 0.5) * scale
-    nearest = tf.minimum(tf.cast(centre, tf.int32), n_in - 1) + offset
-    pos = tf.clip_by_value(centre - 0.5, 0.0, tf.cast(n_in - 1, tf.float32))
-    lower = tf.cast(pos, tf.int32)
-    fraction = pos - tf.cast(lower, tf.float32)
-    upper = tf.minimum(lower + 1, n_in - 1)
-    return nearest, lower + offset, upper + offset, fraction
-
-
-def undo_letterbox(labels, boxes, scores, num, prob, window, photo_size, threshold=None):
-    """Maps network-resolution results back to the photo (see `InstanceSegmenter`).
-
-    With `threshold`, `labels` is the owner map of `instances_from_outputs(...,
-    threshold=False)`: a photo pixel's person comes from the nearest network
-    pixel, and whether it is a person pixel at all from the photo-resolution
-    bilinear probability `> threshold`. Mask edges are then as smooth as
-    `person_probability` at any photo size, not stair-stepped by the network's
-    resolution (about 7 px at 1080x1920), and `instance_labels > 0` equals
-    `person_probability > threshold` wherever a person owns the neighbourhood.
-
-    The crop of the letterbox window and the resize to the photo's size are
-    one set of column then row GATHERs (nearest for labels, two-tap bilinear
-    for the probability, equal to `tf.image.resize` to 1e-6). Columns first, at
-    network height, so the full-resolution work is whole-row copies and one
-    interpolation. A strided-slice crop plus a RESIZE_BILINEAR to a
-    data-dependent size took ~1.2 ms at 256x256 on one thread.
-    """
-    oy, ox, nh, nw = window
-    h, w = photo_size[0], photo_size[1]
-    y_near, y0, y1, fy = _sample_index(h, nh, oy)
-    x_near, x0, x1, fx = _sample_index(w, nw, ox)
-    labels = tf.gather(tf.gather(labels, x_near, axis=1), y_near)
-    left, right = tf.gather(prob, x0, axis=1), tf.gather(prob, x1, axis=1)      # [H, w]
-    cols = left + (right - left) * tf.expand_dims(fx, 0)
-    top, bottom = tf.gather(cols, y0), tf.gather(cols, y1)                      # [h, w]
-    person_probability = top + (bottom - top) * tf.expand_dims(fy, 1)
-    if threshold is not None:
-        labels = tf.where(person_probability > threshold, labels, tf.zeros_like(labels))
-    H, W = prob.shape[0], prob.shape[1]
-    offset = tf.cast(tf.stack([oy, ox, oy, ox]), tf.float32)
-    extent = tf.cast(tf.stack([nh, nw, nh, nw]), tf.float32)
-    size = tf.constant([H, W, H, W], tf.float32)
-    photo_boxes = tf.clip_by_value((boxes * size - offset) / extent, 0.0, 1.0)
-    has_box = tf.expand_dims(tf.range(boxes.shape[0]) < num, 1)
-    return {
-        "instance_labels": tf.cast(labels, tf.int32),
-        "boxes": tf.where(has_box, photo_boxes, 0.0),
-        "scores": scores,
-        "num_instances": num,
-        "person_probability": person_probability,
-    }
 
 
 def check_photo(image):

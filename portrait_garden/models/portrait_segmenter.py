@@ -4,7 +4,7 @@ import tf_keras as keras
 
 from portrait_garden.backbones import BACKBONES, OUTPUT_STRIDE
 from portrait_garden.backbones.pretrained import IMAGENET_MEAN, IMAGENET_STD, load_backbone_weights
-from portrait_garden.heads.detector_head import person_detector_head
+from portrait_garden.heads.detector_head import detector_neck, person_detector_head
 from portrait_garden.heads.segmentation_head import LEVEL_STRIDES, segmentation_decoder
 from portrait_garden.layers import namespace
 from portrait_garden.layers.blocks import BN_MOMENTUM
@@ -55,7 +55,7 @@ def check_image_size(image_size):
 ARCHITECTURE_KEYS = (
     "image_size", "width_multiplier", "decoder_filters", "backbone", "deep_supervision",
     "categorical_attention", "boundary_enhancement", "bn_momentum", "detector",
-    "backbone_padding", "input_normalization",
+    "backbone_padding", "input_normalization", "detector_neck",
 )
 """The constructor arguments a saved model's config holds (`backbone_weights` is
 used once, at construction)."""
@@ -74,6 +74,7 @@ def resolve_architecture(
     backbone_weights=None,
     backbone_padding=None,
     input_normalization=None,
+    detector_neck=0,
 ):
     """Validates `PortraitSegmenter`'s arguments and fills the weight-dependent
     defaults; returns them as a dict (see `PortraitSegmenter` for each)."""
@@ -94,6 +95,12 @@ def resolve_architecture(
     if pretrained and backbone != "mobilenet_v2":
         raise ValueError(f"backbone_weights is only available for mobilenet_v2, "
                          f"not {backbone!r}.")
+    if isinstance(detector_neck, bool) or not isinstance(detector_neck, int) or \
+            detector_neck < 0:
+        raise ValueError(f"detector_neck must be an int >= 0 (residual blocks), got "
+                         f"{detector_neck!r}.")
+    if detector_neck and not detector:
+        raise ValueError("detector_neck needs detector=True: it feeds the detector head.")
     if int(decoder_filters) < 1:
         raise ValueError(f"decoder_filters must be >= 1, got {decoder_filters}.")
     return {
@@ -103,6 +110,7 @@ def resolve_architecture(
         "boundary_enhancement": boundary_enhancement, "bn_momentum": bn_momentum,
         "detector": detector, "backbone_weights": backbone_weights,
         "backbone_padding": backbone_padding, "input_normalization": input_normalization,
+        "detector_neck": detector_neck,
     }
 
 
@@ -135,7 +143,12 @@ def build_network(arch):
         for key, tensor in low_res.items()
     }
     if arch["detector"]:
-        outputs.update(person_detector_head(decoder_features, arch["decoder_filters"],
+        detector_features = decoder_features
+        if arch["detector_neck"]:
+            detector_features = detector_neck(features, decoder_features,
+                                              arch["detector_neck"],
+                                              bn_momentum=arch["bn_momentum"])
+        outputs.update(person_detector_head(detector_features, arch["decoder_filters"],
                                             bn_momentum=arch["bn_momentum"]))
     return images, outputs
 
@@ -205,6 +218,9 @@ class PortraitSegmenter(ArchitectureConfig, keras.Model):
       input_normalization: `"unit"` (pixels to [-1, 1]) or `"imagenet"`
         (ImageNet mean/std per channel, what the pretrained weights expect).
         Defaults to `"imagenet"` with pretrained weights, else `"unit"`.
+      detector_neck: int, residual blocks of the detector's own stride-16 neck
+        on backbone P4 + P5 (`portrait_garden.heads.detector_neck`); 0 puts the
+        detector head directly on the decoder features. Defaults to 0.
       name: str. Defaults to `"portrait_segmenter"`.
 
     Example:
@@ -226,6 +242,7 @@ class PortraitSegmenter(ArchitectureConfig, keras.Model):
         backbone_weights=None,
         backbone_padding=None,
         input_normalization=None,
+        detector_neck=0,
         name="portrait_segmenter",
         **kwargs,
     ):
@@ -235,7 +252,8 @@ class PortraitSegmenter(ArchitectureConfig, keras.Model):
             deep_supervision=deep_supervision, categorical_attention=categorical_attention,
             boundary_enhancement=boundary_enhancement, bn_momentum=bn_momentum,
             detector=detector, backbone_weights=backbone_weights,
-            backbone_padding=backbone_padding, input_normalization=input_normalization)
+            backbone_padding=backbone_padding, input_normalization=input_normalization,
+            detector_neck=detector_neck)
         images, outputs = build_network(arch)
         super().__init__(inputs=images, outputs=outputs, name=name, **kwargs)
         self._set_architecture(arch)

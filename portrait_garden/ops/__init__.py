@@ -1,8 +1,10 @@
-"""Pure TF ops: boundary targets, superpixels, detector decoding, affinity grouping."""
+"""Pure TF ops: boundary targets, superpixels, detector decoding, affinity grouping,
+letterbox resampling."""
 
 from portrait_garden.ops.affinity import GROUPINGS, box_masks, group_instances
 from portrait_garden.ops.boundary import boundary_band
 from portrait_garden.ops.detection import box_iou_matrix, decode_centers
+from portrait_garden.ops.resample import letterbox, undo_letterbox
 from portrait_garden.ops.superpixels import cell_sums, rgb_to_lab, slic
 
 __all__ = [
@@ -13,6 +15,8 @@ __all__ = [
     "cell_sums",
     "decode_centers",
     "group_instances",
+    "letterbox",
     "rgb_to_lab",
     "slic",
+    "undo_letterbox",
 ]

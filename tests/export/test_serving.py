@@ -105,72 +105,10 @@ def test_model_without_detector_is_refused():
         InstanceSegmenter(model)
 
 
-@pytest.mark.parametrize("photo_size, window", [((333, 517), (21, 0, 86, 128)),
-                                                ((700, 90), (0, 48, 128, 16)),
-                                                ((128, 128), (0, 0, 128, 128))])
-def test_undo_letterbox_matches_crop_then_resize(photo_size, window):
-    # The photo-resolution outputs are GATHERs; they must equal cropping the letterbox
-    # window and resizing it (bilinear probability, nearest labels).
-    from portrait_garden.export.serving import undo_letterbox
 
-    rng = np.random.default_rng(0)
-    prob = rng.uniform(0, 1, (128, 128)).astype(np.float32)
-    labels = rng.integers(0, 4, (128, 128)).astype(np.int32)
-    oy, ox, nh, nw = window
-    out = undo_letterbox(tf.constant(labels), tf.zeros([8, 4]), tf.zeros([8]), tf.constant(0),
-                         tf.constant(prob), tuple(tf.constant(v) for v in window),
-                         tf.constant(photo_size))
-    crop = prob[oy:oy + nh, ox:ox + nw, None]
-    expected = tf.image.resize(crop, photo_size).numpy()[..., 0]
-    np.testing.assert_allclose(out["person_probability"].numpy(), expected, atol=1e-5)
-    nearest = tf.image.resize(labels[oy:oy + nh, ox:ox + nw, None], photo_size, "nearest")
-    np.testing.assert_array_equal(out["instance_labels"].numpy(), nearest.numpy()[..., 0])
-
-
-def test_photo_resolution_labels_follow_the_smooth_probability():
-    """With `threshold`, a large photo's person pixels are `person_probability > 0.5`
-    at photo resolution, so edges are not the network's 8x stair-steps; the owner
-    still comes from the nearest network pixel."""
-    from portrait_garden.export.serving import undo_letterbox
-
-    yy, xx = np.mgrid[:128, :128]
-    # A disc of probability and two owners (left/right halves), defined past its edge.
-    prob = 1.0 / (1.0 + np.exp((np.hypot(yy - 64, xx - 64) - 40) / 3.0))
-    owner = np.where(xx < 64, 1, 2).astype(np.int32)
-    args = (tf.zeros([8, 4]), tf.zeros([8]), tf.constant(2), tf.constant(prob, tf.float32),
-            (tf.constant(0), tf.constant(0), tf.constant(128), tf.constant(128)),
-            tf.constant([1024, 1024]))
-    out = undo_letterbox(tf.constant(owner), *args, threshold=0.5)
-    labels, big_prob = out["instance_labels"].numpy(), out["person_probability"].numpy()
-    np.testing.assert_array_equal(labels > 0, big_prob > 0.5)
-    assert set(np.unique(labels)) == {0, 1, 2}
-    assert (labels[:, :500][labels[:, :500] > 0] == 1).all()
-    # Without `threshold` (labels already cut at network resolution) the edge is blocky.
-    blocky = undo_letterbox(tf.constant(np.where(prob > 0.5, owner, 0)), *args)
-    assert np.mean((blocky["instance_labels"].numpy() > 0) != (big_prob > 0.5)) > 0.001
-
-
-@pytest.mark.parametrize("photo_size", [(333, 517), (700, 90), (256, 256), (64, 64), (1, 1)])
-def test_letterbox_equals_pad_then_resize(photo_size):
-    # The serving letterbox gathers rows and columns; it must equal zero-padding the
-    # photo to the network's aspect ratio and resizing it bilinearly, and its window
-    # must say where the photo landed.
-    from portrait_garden.export.serving import letterbox
-
-    photo = np.random.default_rng(0).integers(0, 256, (1, *photo_size, 3), dtype=np.uint8)
-    canvas, window = letterbox(tf.constant(photo), (128, 128))
-    h, w = photo_size
-    scale = min(128 / h, 128 / w)
-    ph, pw = max(round(128 / scale), h), max(round(128 / scale), w)
-    top, left = (ph - h) // 2, (pw - w) // 2
-    padded = np.zeros((1, ph, pw, 3), np.float32)
-    padded[0, top:top + h, left:left + w] = photo[0]
-    expected = tf.image.resize(padded, (128, 128)).numpy()
-    assert canvas.shape == (1, 128, 128, 3)
-    np.testing.assert_allclose(canvas.numpy(), expected, atol=1e-3)
-    oy, ox, nh, nw = (int(v) for v in window)
-    assert 0 <= oy and 0 <= ox and oy + nh <= 128 and ox + nw <= 128
-    assert abs(nh - h * 128 / ph) <= 1 and abs(nw - w * 128 / pw) <= 1
-    # Outside the window the canvas is padding (zeros), up to the one blended pixel.
-    assert not canvas.numpy()[0, :max(oy - 1, 0)].any()
-    assert not canvas.numpy()[0, :, :max(ox - 1, 0)].any()
+@pytest.mark.parametrize("taps", [1, 2.5, True])
+def test_bad_resize_taps_is_a_clear_error(taps):
+    model = pg.PortraitSegmenter(image_size=(128, 128), width_multiplier=0.35, decoder_filters=8,
+                                 detector=True)
+    with pytest.raises(ValueError, match="resize_taps must be an int >= 2"):
+        InstanceSegmenter(model, ServingConfig(resize_taps=taps))

@@ -8,6 +8,7 @@ from portrait_garden.models import count_flops, model_summary
 from tests.conftest import (
     compile_for_segmentation,
     max_abs_diff,
+    randomize_batchnorm,
     synthetic_batch,
     tiny_segmenter,
 )
@@ -124,3 +125,26 @@ def test_a_few_fit_steps_lower_the_loss():
     after = model.evaluate(images, targets, verbose=0)[0]
     assert history[-1] < 0.7 * history[0], history
     assert after < before, (before, after)  # inference mode (moving BN statistics) too
+
+
+def test_detector_neck_feeds_the_detector_from_the_deep_levels():
+    PortraitSegmenter = pg.PortraitSegmenter
+    """`detector_neck` adds the detector's own stride-16 blocks on backbone P4 + P5:
+    the heads' outputs change, the person mask does not, and the config round-trips."""
+    base = PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35, decoder_filters=8,
+                             detector=True)
+    neck = PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35, decoder_filters=8,
+                             detector=True, detector_neck=2)
+    names = {layer.name for layer in neck.layers} - {layer.name for layer in base.layers}
+    assert names and all(name.startswith("detector_neck") for name in names)
+    randomize_batchnorm(neck)
+    for layer in base.layers:
+        if layer.weights:
+            layer.set_weights(neck.get_layer(layer.name).get_weights())
+    x = np.random.default_rng(0).uniform(0, 255, (1, 64, 64, 3)).astype("float32")
+    a, b = base(x), neck(x)
+    np.testing.assert_allclose(a["mask"].numpy(), b["mask"].numpy(), atol=1e-6)
+    assert np.abs(a["center_heatmap"].numpy() - b["center_heatmap"].numpy()).max() > 1e-4
+    assert PortraitSegmenter.from_config(neck.get_config()).get_config()["detector_neck"] == 2
+    with pytest.raises(ValueError, match="needs detector=True"):
+        PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35, detector_neck=1)

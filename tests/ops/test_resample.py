@@ -1,0 +1,131 @@
+"""The letterbox (photo -> network canvas) and its undo (canvas outputs -> photo)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from portrait_garden.ops.resample import DEFAULT_RESIZE_TAPS, letterbox, undo_letterbox
+
+
+@pytest.mark.parametrize("photo_size, window", [((333, 517), (21, 0, 86, 128)),
+                                                ((700, 90), (0, 48, 128, 16)),
+                                                ((128, 128), (0, 0, 128, 128))])
+def test_undo_letterbox_matches_crop_then_resize(photo_size, window):
+    # The photo-resolution outputs are GATHERs; they must equal cropping the letterbox
+    # window and resizing it (bilinear probability, nearest labels).
+    rng = np.random.default_rng(0)
+    prob = rng.uniform(0, 1, (128, 128)).astype(np.float32)
+    labels = rng.integers(0, 4, (128, 128)).astype(np.int32)
+    oy, ox, nh, nw = window
+    out = undo_letterbox(tf.constant(labels), tf.zeros([8, 4]), tf.zeros([8]), tf.constant(0),
+                         tf.constant(prob), tuple(tf.constant(v) for v in window),
+                         tf.constant(photo_size))
+    crop = prob[oy:oy + nh, ox:ox + nw, None]
+    expected = tf.image.resize(crop, photo_size).numpy()[..., 0]
+    np.testing.assert_allclose(out["person_probability"].numpy(), expected, atol=1e-5)
+    nearest = tf.image.resize(labels[oy:oy + nh, ox:ox + nw, None], photo_size, "nearest")
+    np.testing.assert_array_equal(out["instance_labels"].numpy(), nearest.numpy()[..., 0])
+
+
+def test_photo_resolution_labels_follow_the_smooth_probability():
+    """With `threshold`, a large photo's person pixels are `person_probability > 0.5`
+    at photo resolution, so edges are not the network's 8x stair-steps; the owner
+    still comes from the nearest network pixel."""
+    yy, xx = np.mgrid[:128, :128]
+    # A disc of probability and two owners (left/right halves), defined past its edge.
+    prob = 1.0 / (1.0 + np.exp((np.hypot(yy - 64, xx - 64) - 40) / 3.0))
+    owner = np.where(xx < 64, 1, 2).astype(np.int32)
+    args = (tf.zeros([8, 4]), tf.zeros([8]), tf.constant(2), tf.constant(prob, tf.float32),
+            (tf.constant(0), tf.constant(0), tf.constant(128), tf.constant(128)),
+            tf.constant([1024, 1024]))
+    out = undo_letterbox(tf.constant(owner), *args, threshold=0.5)
+    labels, big_prob = out["instance_labels"].numpy(), out["person_probability"].numpy()
+    np.testing.assert_array_equal(labels > 0, big_prob > 0.5)
+    assert set(np.unique(labels)) == {0, 1, 2}
+    assert (labels[:, :500][labels[:, :500] > 0] == 1).all()
+    # Without `threshold` (labels already cut at network resolution) the edge is blocky.
+    blocky = undo_letterbox(tf.constant(np.where(prob > 0.5, owner, 0)), *args)
+    assert np.mean((blocky["instance_labels"].numpy() > 0) != (big_prob > 0.5)) > 0.001
+
+
+def _padded(photo, size):
+    """The photo zero-padded to the aspect ratio of `size`, centred, as the letterbox
+    defines it."""
+    h, w = photo.shape[:2]
+    scale = min(size[0] / h, size[1] / w)
+    ph, pw = max(round(size[0] / scale), h), max(round(size[1] / scale), w)
+    top, left = (ph - h) // 2, (pw - w) // 2
+    padded = np.zeros((ph, pw, 3), np.uint8)
+    padded[top:top + h, left:left + w] = photo
+    return padded
+
+
+def _pil_resize(image, size):
+    """The training readers' resize: PIL's antialiased bilinear."""
+    return np.asarray(Image.fromarray(image).resize(size[::-1], Image.BILINEAR), np.float32)
+
+
+def _mosaic(height, width):
+    """A photo at native resolution (no upscaling): skimage's photos tiled, so a
+    7.5x reduction has real fine detail to alias."""
+    from skimage import data
+
+    tiles = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket(),
+             np.stack([data.brick()] * 3, -1), np.stack([data.grass()] * 3, -1)]
+    out = np.zeros((height, width, 3), np.uint8)
+    i = 0
+    for y in range(0, height, 300):
+        for x in range(0, width, 300):
+            out[y:y + 300, x:x + 300] = tiles[i % len(tiles)][:300, :300][:height - y, :width - x]
+            i += 1
+    return out
+
+
+@pytest.mark.parametrize("photo_size", [(333, 517), (700, 90), (256, 256), (64, 64), (1, 1)])
+def test_letterbox_equals_pad_then_antialiased_resize(photo_size):
+    # With taps covering the filter's footprint (reductions up to 8x with 16 taps),
+    # the letterbox equals zero-padding the photo to the network's aspect ratio and
+    # PIL's antialiased bilinear resize (PIL rounds to uint8: 0.5, plus its fixed
+    # point); its window says where the photo landed.
+    photo = np.random.default_rng(0).integers(0, 256, (*photo_size, 3), dtype=np.uint8)
+    canvas, window = letterbox(tf.constant(photo[None]), (128, 128), taps=16)
+    padded = _padded(photo, (128, 128))
+    assert canvas.shape == (1, 128, 128, 3)
+    np.testing.assert_allclose(canvas.numpy()[0], _pil_resize(padded, (128, 128)), atol=1.0)
+    h, w = photo_size
+    oy, ox, nh, nw = (int(v) for v in window)
+    assert 0 <= oy and 0 <= ox and oy + nh <= 128 and ox + nw <= 128
+    assert abs(nh - h * 128 / padded.shape[0]) <= 1 and abs(nw - w * 128 / padded.shape[1]) <= 1
+    # Outside the window the canvas is padding (zeros), up to the one blended pixel.
+    assert not canvas.numpy()[0, :max(oy - 1, 0)].any()
+    assert not canvas.numpy()[0, :, :max(ox - 1, 0)].any()
+
+
+def test_letterbox_upscaling_is_plain_bilinear():
+    photo = np.random.default_rng(1).integers(0, 256, (40, 64, 3), dtype=np.uint8)
+    canvas, _ = letterbox(tf.constant(photo[None]), (128, 128))
+    expected = tf.image.resize(_padded(photo, (128, 128))[None].astype(np.float32), (128, 128))
+    np.testing.assert_allclose(canvas.numpy(), expected.numpy(), atol=1e-3)
+
+
+@pytest.mark.parametrize("photo_size", [(1920, 1080), (1080, 1920)])
+def test_letterbox_parity_with_the_training_resize_at_1920_px(photo_size):
+    """A 1920-pixel photo reduced 7.5x into 256: the network must see what the
+    training readers' antialiased resize gives, not 2-tap aliasing. Tolerances
+    (mean absolute difference in grey levels against PIL, measured on this photo):
+    16 taps 0.15 (exact filter), the default 4 taps 1.85, plain 2-tap bilinear 5.7."""
+    photo = _mosaic(*photo_size)
+    reference = _pil_resize(_padded(photo, (256, 256)), (256, 256))
+    plain = tf.image.resize(_padded(photo, (256, 256))[None].astype(np.float32), (256, 256))
+    plain_error = np.abs(plain.numpy()[0] - reference).mean()
+    errors = {taps: np.abs(letterbox(tf.constant(photo[None]), (256, 256), taps)[0].numpy()[0]
+                           - reference).mean() for taps in (DEFAULT_RESIZE_TAPS, 16)}
+    assert plain_error > 4.0
+    assert errors[16] < 0.3
+    assert errors[DEFAULT_RESIZE_TAPS] < 2.5 and errors[DEFAULT_RESIZE_TAPS] < plain_error / 2.5
+
+
+def test_letterbox_refuses_fewer_than_two_taps():
+    with pytest.raises(ValueError, match="at least 2 taps"):
+        letterbox(tf.zeros([1, 8, 8, 3], tf.uint8), (64, 64), taps=1)
