@@ -85,9 +85,12 @@ def test_shipped_keras_model_is_the_network_inside_the_saved_model(astronaut):
         settings = json.load(f)["serving_config"]
     settings["grid"] = tuple(settings["grid"])
     model = pg.load_model(os.path.join(MODEL_DIR, "model.keras"))
-    ours = InstanceSegmenter(model, ServingConfig(**settings)).segment(astronaut)
+    # A photo of the network's size: no resampling, so the letterbox filter (which
+    # changed after some shipped exports: resize_taps) plays no part.
+    photo = np.ascontiguousarray(astronaut[::2, ::2])
+    ours = InstanceSegmenter(model, ServingConfig(**settings)).segment(photo)
     saved = tf.saved_model.load(os.path.join(MODEL_DIR, "saved_model"))
-    theirs = saved.signatures["serving_default"](image=tf.constant(astronaut[None]))
+    theirs = saved.signatures["serving_default"](image=tf.constant(photo[None]))
     np.testing.assert_allclose(ours["person_probability"],
                                theirs["person_probability"].numpy(), atol=1e-4)
     assert np.mean(ours["instance_labels"] == theirs["instance_labels"].numpy()) >= 0.99
