@@ -20,8 +20,8 @@ from PIL import Image
 
 from portrait_garden.data import read_examples, resolve_dataset
 from portrait_garden.evaluate.metrics import edge_agreement
-from portrait_garden.export import InstanceSegmenter
-from portrait_garden.export.serving import instances_from_outputs
+from portrait_garden.models import InstanceSegmenter
+from portrait_garden.models.instance_segmenter import instances_from_outputs
 from portrait_garden.ops.resample import letterbox, undo_letterbox
 from portrait_garden.saving import load_portrait_model
 

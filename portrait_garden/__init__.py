@@ -19,6 +19,7 @@ from portrait_garden import (
     evaluate,
     export,
     heads,
+    inference,
     keras3,
     layers,
     losses,
@@ -26,13 +27,14 @@ from portrait_garden import (
     ops,
     optimize,
 )
-from portrait_garden.models import PortraitSegmenter, build_segmenter
+from portrait_garden.models import InstanceSegmenter, PortraitSegmenter, build_segmenter
 from portrait_garden.presets import from_preset, list_presets
 from portrait_garden.saving import load_model
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "InstanceSegmenter",
     "PortraitSegmenter",
     "backbones",
     "build_segmenter",
@@ -42,6 +44,7 @@ __all__ = [
     "export",
     "from_preset",
     "heads",
+    "inference",
     "keras3",
     "layers",
     "list_presets",

@@ -74,7 +74,7 @@ def _presets(args):
 
 
 def _segment(args):
-    from portrait_garden.evaluate.runner import Predictor
+    from portrait_garden.inference import Predictor
     from portrait_garden.segment import check_output_dir, list_photos, read_photo, segment_photos
 
     background = read_photo(args.background, max_pixels=args.max_pixels) \
@@ -100,7 +100,7 @@ def _demo(args):
     from PIL import Image
     from skimage import data as skdata
 
-    from portrait_garden.evaluate.runner import Predictor
+    from portrait_garden.inference import Predictor
     from portrait_garden.segment import check_output_dir, segment_photos
 
     model = _default_model(args.model)
@@ -198,7 +198,8 @@ def _representative_photos(data_dir, count, seed=0):
 
 
 def _export(args):
-    from portrait_garden.export import ServingConfig, export_model
+    from portrait_garden.export import export_model
+    from portrait_garden.models import ServingConfig
     from portrait_garden.saving import load_portrait_model
     from portrait_garden.segment import check_output_dir
 
@@ -220,7 +221,8 @@ def _export(args):
 
 def _evaluate(args):
     from portrait_garden.data import resolve_dataset
-    from portrait_garden.evaluate.runner import Predictor, evaluate_dataset, write_json
+    from portrait_garden.evaluate.runner import evaluate_dataset, write_json
+    from portrait_garden.inference import Predictor
 
     predictor = Predictor(_default_model(args.model), grouping=args.grouping)
     dataset = resolve_dataset(args.dataset, args.data_dir)

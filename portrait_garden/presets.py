@@ -96,7 +96,7 @@ def from_preset(name=DEFAULT_PRESET, **serving):
     Returns:
       `portrait_garden.export.InstanceSegmenter` (its Keras network is `.network`).
     """
-    from portrait_garden.export.serving import InstanceSegmenter, ServingConfig
+    from portrait_garden.models.instance_segmenter import InstanceSegmenter, ServingConfig
     from portrait_garden.saving import load_portrait_model
 
     folder = preset_dir(name)

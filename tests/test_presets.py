@@ -54,7 +54,7 @@ def test_model_argument_takes_preset_names(tmp_path, monkeypatch):
             used.append(path)
             raise SystemExit(0)
 
-    monkeypatch.setattr("portrait_garden.evaluate.runner.Predictor", Recorder)
+    monkeypatch.setattr("portrait_garden.inference.Predictor", Recorder)
     name = sorted(PRESETS)[0]
     with pytest.raises(SystemExit):
         cli.main(["evaluate", "--model", name, "--dataset", str(tmp_path)])

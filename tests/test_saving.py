@@ -65,7 +65,7 @@ def test_layers_of_another_package_are_named(tmp_path):
 
 
 def test_plain_keras_model_is_not_taken_for_a_portrait_network(tmp_path):
-    from portrait_garden.evaluate.runner import Predictor
+    from portrait_garden.inference import Predictor
 
     plain = _plain_model_file(tmp_path / "plain.keras")
     assert isinstance(pg.load_model(plain), tf_keras.Model)      # loading alone is fine

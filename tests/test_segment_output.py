@@ -78,7 +78,7 @@ def test_cli_skip_bad_exit_code_and_summary(tmp_path, capsys, monkeypatch):
 
     _photo(tmp_path / "a.jpg")
     (tmp_path / "b.jpg").write_bytes(b"broken")
-    monkeypatch.setattr("portrait_garden.evaluate.runner.Predictor",
+    monkeypatch.setattr("portrait_garden.inference.Predictor",
                         lambda path: FakePredictor(1))
     model = tmp_path / "model.tflite"
     model.write_bytes(b"x")
@@ -111,7 +111,7 @@ def test_output_problems_are_reported_before_inference(tmp_path, capsys, monkeyp
     def no_model(path):
         raise AssertionError("the model was loaded before the output folder was checked")
 
-    monkeypatch.setattr("portrait_garden.evaluate.runner.Predictor", no_model)
+    monkeypatch.setattr("portrait_garden.inference.Predictor", no_model)
     assert cli.main(["segment", str(tmp_path / "a.jpg"), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert ("is an existing file" if problem == "file" else "is not writable") in err

@@ -79,7 +79,7 @@ def test_shipped_keras_model_is_the_network_inside_the_saved_model(astronaut):
     import tensorflow as tf
 
     import portrait_garden as pg
-    from portrait_garden.export import InstanceSegmenter, ServingConfig
+    from portrait_garden.models import InstanceSegmenter, ServingConfig
 
     with open(os.path.join(MODEL_DIR, "export.json"), encoding="utf-8") as f:
         settings = json.load(f)["serving_config"]
@@ -103,7 +103,7 @@ def test_instance_masks_have_smooth_edges_at_1080p(astronaut):
 
     import portrait_garden as pg
     from portrait_garden.evaluate.metrics import edge_agreement
-    from portrait_garden.export import InstanceSegmenter
+    from portrait_garden.models import InstanceSegmenter
 
     photo = np.asarray(Image.fromarray(astronaut).resize((1080, 1920), Image.BILINEAR))
     model = pg.load_model(os.path.join(MODEL_DIR, "model.keras"))

@@ -32,7 +32,7 @@ def write_demo_folder(root, count=12, predictor=None, val_fraction=0.25, seed=0,
       root: str, the folder to create (must not exist or be empty).
       count: int, number of photos. Defaults to 12.
       predictor: object with `predict(photo) -> {"person_probability": [H, W]}`
-        (e.g. `portrait_garden.evaluate.runner.Predictor` of the shipped
+        (e.g. `portrait_garden.inference.Predictor` of the shipped
         model) that labels the photos. Required.
       val_fraction: share of the ids listed in `val.txt`. Defaults to 0.25.
       seed: int. Defaults to 0.

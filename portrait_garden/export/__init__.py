@@ -1,13 +1,7 @@
-"""Serving module, SavedModel + TFLite export, conversion and LiteRT verification."""
+"""Export: the end-to-end model (`portrait_garden.models.InstanceSegmenter`) to a
+SavedModel and `.tflite` files, conversion and LiteRT verification."""
 
 from portrait_garden.export.exporter import TFLITE_FILES, export_model
-from portrait_garden.export.serving import (
-    InstanceSegmenter,
-    ServingConfig,
-    check_photo,
-    instances_from_outputs,
-    serving_network,
-)
 from portrait_garden.export.tflite import (
     QUANTIZATIONS,
     TFLiteRunner,
@@ -19,14 +13,9 @@ from portrait_garden.export.tflite import (
 __all__ = [
     "QUANTIZATIONS",
     "TFLITE_FILES",
-    "InstanceSegmenter",
-    "ServingConfig",
     "TFLiteRunner",
-    "check_photo",
     "convert_to_tflite",
     "export_model",
-    "instances_from_outputs",
-    "serving_network",
     "tflite_op_names",
     "write_tflite",
 ]

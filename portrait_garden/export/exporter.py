@@ -7,8 +7,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from portrait_garden.export.serving import InstanceSegmenter, ServingConfig
 from portrait_garden.export.tflite import configure_quantization, tflite_op_names, write_tflite
+from portrait_garden.models.instance_segmenter import InstanceSegmenter, ServingConfig
 from portrait_garden.ops.resample import letterbox
 
 TFLITE_FILES = {

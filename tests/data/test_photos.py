@@ -50,7 +50,7 @@ def test_read_photo_applies_every_exif_orientation(tmp_path, portrait, orientati
 
 @pytest.mark.skipif(not os.path.exists(SHIPPED), reason="no shipped model")
 def test_segment_masks_line_up_with_the_upright_photo(tmp_path, portrait):
-    from portrait_garden.evaluate.runner import Predictor
+    from portrait_garden.inference import Predictor
     from portrait_garden.segment import segment_photos
 
     predictor = Predictor(SHIPPED, num_threads=1)
@@ -126,7 +126,7 @@ def test_dataset_reader_rotates_image_and_stored_frame_mask_together(tmp_path, p
 
 
 def test_predictor_refuses_floats_and_wide_ints():
-    from portrait_garden.evaluate.runner import Predictor
+    from portrait_garden.inference import Predictor
 
     if not os.path.exists(SHIPPED):
         pytest.skip("no shipped model")

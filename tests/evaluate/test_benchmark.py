@@ -9,7 +9,8 @@ import tf_keras as keras
 import portrait_garden as pg
 from portrait_garden.cli import main
 from portrait_garden.evaluate import benchmark as bm
-from portrait_garden.export import ServingConfig, export_model, write_tflite
+from portrait_garden.export import export_model, write_tflite
+from portrait_garden.models import ServingConfig
 from tests.data.conftest import write_coco_set
 
 

@@ -101,8 +101,8 @@ def test_evaluate_dataset_scores_a_shifted_prediction_lower(tmp_path):
 
 
 def test_network_only_tflite_is_refused_with_a_clear_message(tmp_path):
-    from portrait_garden.evaluate.runner import Predictor
     from portrait_garden.export import write_tflite
+    from portrait_garden.inference import Predictor
     from tests.conftest import tiny_segmenter
 
     path = write_tflite(tiny_segmenter(), str(tmp_path / "network_float32.tflite"))
@@ -111,7 +111,7 @@ def test_network_only_tflite_is_refused_with_a_clear_message(tmp_path):
 
 
 def test_folder_without_a_saved_model_is_refused_with_a_clear_message(tmp_path):
-    from portrait_garden.evaluate.runner import Predictor
+    from portrait_garden.inference import Predictor
 
     (tmp_path / "model_float16.tflite").write_bytes(b"x")
     with pytest.raises(ValueError, match="folder without a SavedModel.*portrait-garden export"):

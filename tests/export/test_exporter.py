@@ -7,7 +7,8 @@ import tensorflow as tf
 import tf_keras as keras
 
 import portrait_garden as pg
-from portrait_garden.export import TFLITE_FILES, ServingConfig, export_model, tflite_op_names
+from portrait_garden.export import TFLITE_FILES, export_model, tflite_op_names
+from portrait_garden.models import ServingConfig
 from tests.conftest import randomize_batchnorm
 from tests.data.conftest import write_coco_set
 

@@ -3,8 +3,8 @@ import pytest
 import tensorflow as tf
 
 import portrait_garden as pg
-from portrait_garden.export import InstanceSegmenter, ServingConfig, check_photo
-from portrait_garden.export.serving import instances_from_outputs
+from portrait_garden.models import InstanceSegmenter, ServingConfig, check_photo
+from portrait_garden.models.instance_segmenter import instances_from_outputs
 from tests.conftest import randomize_batchnorm
 
 

@@ -1,4 +1,5 @@
-"""The end-to-end serving module: uint8 photo in, one mask per person out, in one graph.
+"""The end-to-end instance model of the paper: uint8 photo in, one mask per person out,
+in one graph (`InstanceSegmenter`, a `tf.Module` that export writes as a SavedModel).
 
 Network (segmentation + person detector) -> box decoding -> superpixels ->
 non-parametric affinity grouping, all TF ops, so one SavedModel converts to one
