@@ -224,13 +224,22 @@ def _evaluate(args):
     from portrait_garden.evaluate.runner import evaluate_dataset, write_json
     from portrait_garden.inference import Predictor
 
-    predictor = Predictor(_default_model(args.model), grouping=args.grouping)
+    model = _default_model(args.model)
+    serving = None
+    if model.endswith(".keras") or model.endswith(".h5"):
+        serving = {"score_threshold": args.score_floor, "max_detections": args.max_detections}
+    predictor = Predictor(model, grouping=args.grouping, serving=serving)
     dataset = resolve_dataset(args.dataset, args.data_dir)
     result = evaluate_dataset(predictor, dataset, args.split, args.max_images,
                               boundary_tolerance=args.boundary_tolerance, viz_dir=args.viz,
                               viz_count=args.viz_count)
     result.update({"model": args.model, "grouping": args.grouping if predictor.kind == "keras"
-                   else "as exported", "split": args.split})
+                   else "as exported", "split": args.split,
+                   "serving_config": predictor.serving_config})
+    if "mask_ap" in result and serving is None:
+        print("note: mask AP of an export counts only the detections above its serving "
+              "threshold; evaluate the .keras model for COCO-standard AP (score floor "
+              f"{args.score_floor}).")
     print(f"| dataset | images | person IoU | mean image IoU | 2-class mIoU | boundary F "
           f"({args.boundary_tolerance} px) | mask AP | AP50 | AP75 |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -342,6 +351,12 @@ def build_parser():
     evaluate.add_argument("--grouping", choices=["affinity", "box"], default="affinity",
                           help="grouping mode (for .keras models)")
     evaluate.add_argument("--max-images", type=int)
+    evaluate.add_argument("--score-floor", type=float, default=0.05,
+                          help=".keras models: lowest detection score kept, so mask AP "
+                               "sees the whole precision-recall curve (COCO-standard); the "
+                               "serving threshold is a separate export setting")
+    evaluate.add_argument("--max-detections", type=int, default=16,
+                          help=".keras models: detection slots per photo")
     evaluate.add_argument("--out", help="write the figures as JSON")
     evaluate.add_argument("--viz", metavar="DIR", help="write best.png / worst.png overlays "
                           "(instances, boxes, superpixel edges, ground truth)")

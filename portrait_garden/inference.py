@@ -21,10 +21,23 @@ class Predictor:
         (`saved_model/` inside) or a `.tflite` file.
       grouping: `"affinity"` or `"box"`, for `.keras` models only.
       num_threads: LiteRT threads for `.tflite`. Defaults to 2.
+      serving: optional dict of `ServingConfig` fields for `.keras` models (e.g.
+        `{"score_threshold": 0.05, "max_detections": 16}` for COCO-standard AP).
+        Exports keep the settings they were exported with.
+
+    Attributes:
+      serving_config: dict, the post-processing settings in use: those of the
+        `.keras` pipeline, or of the export (its `export.json`), or None if unknown.
     """
 
-    def __init__(self, path, grouping="affinity", num_threads=2):
+    def __init__(self, path, grouping="affinity", num_threads=2, serving=None):
         self.path = path
+        self.serving_config = _export_settings(path)
+        if serving and not (path.endswith(".keras") or path.endswith(".h5")):
+            raise ValueError(
+                f"Serving settings {sorted(serving)} apply to a .keras model only; {path} is "
+                "an export, which keeps the settings it was exported with. Pass the "
+                ".keras model, or re-export with these settings.")
         if not os.path.exists(path):
             raise FileNotFoundError(f"No model at {path}.")
         if path.endswith(".tflite"):
@@ -49,7 +62,16 @@ class Predictor:
                     ServingConfig,
                 )
 
-                segmenter = InstanceSegmenter(model, ServingConfig(grouping=grouping))
+                import dataclasses
+
+                try:
+                    config = ServingConfig(**{"grouping": grouping, **(serving or {})})
+                except TypeError as e:
+                    raise ValueError(f"Unknown serving setting: {e}. Valid: "
+                                     f"{[f.name for f in dataclasses.fields(ServingConfig)]}."
+                                     ) from None
+                segmenter = InstanceSegmenter(model, config)
+                self.serving_config = dataclasses.asdict(config)
                 self._run = lambda image: {k: v.numpy()
                                            for k, v in segmenter.serve(image).items()}
                 self.kind = "keras"
@@ -110,3 +132,16 @@ def _semantic_runner(model):
         return tf.image.resize(crop, tf.shape(image)[1:3])[0, ..., 0]
 
     return lambda image: {"person_probability": run(image).numpy()}
+
+
+def _export_settings(path):
+    """The `serving_config` of the `export.json` beside an export (folder or
+    `.tflite`), or None."""
+    import json
+
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    try:
+        with open(os.path.join(folder, "export.json"), encoding="utf-8") as f:
+            return json.load(f).get("serving_config")
+    except (OSError, ValueError):
+        return None

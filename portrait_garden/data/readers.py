@@ -45,12 +45,17 @@ class Example:
       image: uint8 `[H, W, 3]` RGB.
       labels: uint8 `[H, W]`, 0 = background, 1..N = person, `IGNORE` = unlabelled.
       source: str, the dataset's name.
+      annotations: for COCO sets, the original instance annotations at the image's
+        resolution, overlaps kept: a list of `(mask bool [H, W], iscrowd bool)`
+        (what COCO-standard mask AP is computed against); None for portrait sets,
+        whose label map is the annotation.
     """
 
     id: str
     image: np.ndarray
     labels: np.ndarray
     source: str = ""
+    annotations: list = None
 
     @property
     def num_instances(self):
@@ -115,6 +120,15 @@ def _fit_size(height, width, max_side):
         return height, width
     scale = max_side / max(height, width)
     return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def _resize_mask(mask, max_side):
+    """A uint8 mask resized (nearest) like `_resize_pair` resizes its labels."""
+    h, w = mask.shape
+    nh, nw = _fit_size(h, w, max_side)
+    if (nh, nw) == (h, w):
+        return mask
+    return np.asarray(Image.fromarray(mask).resize((nw, nh), Image.NEAREST))
 
 
 def _resize_pair(image, labels, max_side):
@@ -316,9 +330,11 @@ def iter_coco_examples(root, max_side=None, skip_bad=False, report=None, source=
                           key=lambda a: -float(a.get("area", 0)))
             crowd = np.zeros((height, width), bool)
             next_id = 1
+            originals = []
             for ann in anns:
                 where = f"{ann_path} annotation {ann.get('id')}"
                 m = _decode_segmentation(ann.get("segmentation"), height, width, where) > 0
+                originals.append((m, bool(ann.get("iscrowd"))))
                 if ann.get("iscrowd"):
                     crowd |= m
                     continue
@@ -328,6 +344,9 @@ def iter_coco_examples(root, max_side=None, skip_bad=False, report=None, source=
                 next_id += 1
             labels[crowd & (labels == 0)] = IGNORE
             labels = _orient_labels(labels, orientation, image.size)
+            originals = [(_orient_labels(m.astype(np.uint8), orientation, image.size), crowd)
+                         for m, crowd in originals]
+            annotations = [(_resize_mask(m, max_side) > 0, crowd) for m, crowd in originals]
             image, labels = _resize_pair(image, labels, max_side)
         except DataError as e:
             if not skip_bad:
@@ -337,7 +356,7 @@ def iter_coco_examples(root, max_side=None, skip_bad=False, report=None, source=
             continue
         if report is not None:
             report.read += 1
-        yield Example(str(file_name), image, labels, source)
+        yield Example(str(file_name), image, labels, source, annotations)
 
 
 # ---------------------------------------------------------------- any dataset

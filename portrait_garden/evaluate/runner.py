@@ -128,8 +128,38 @@ def superpixel_edges(photo, grid=(16, 16)):
     return _edges(big.numpy()[..., 0])[..., None].astype(np.float32)
 
 
+def _ground_truth(index, ex):
+    """COCO annotations of one example: the original instance annotations (overlaps
+    kept, crowd regions as `iscrowd`) where the reader has them, else the label map's
+    persons (portrait sets: one non-overlapping mask each; `IGNORE` as crowd)."""
+    from pycocotools import mask as mask_utils
+
+    if ex.annotations is not None:
+        masks = ex.annotations
+    else:
+        masks = [(ex.labels == pid, pid == IGNORE) for pid in np.unique(ex.labels) if pid]
+    out = []
+    for m, crowd in masks:
+        if not m.any():
+            continue
+        rle = mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))
+        area = float(mask_utils.area(rle))
+        rle["counts"] = rle["counts"].decode("ascii")
+        ys, xs = np.nonzero(m)
+        out.append({
+            "image_id": index, "category_id": 1, "segmentation": rle, "area": area,
+            "iscrowd": int(crowd),
+            "bbox": [float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1),
+                     float(ys.max() - ys.min() + 1)]})
+    return out
+
+
 def mask_ap(examples, detections):
-    """COCO mask AP / AP50 / AP75 (pycocotools); crowd (ignore) regions as COCO does."""
+    """COCO-standard mask AP / AP50 / AP75 (pycocotools `COCOeval`, `segm`, its
+    default of at most 100 detections per image): ground truth from the original
+    instance annotations, overlaps allowed, crowd regions ignored as pycocotools
+    does; every detection the pipeline returns counts, so the score floor of the
+    evaluated pipeline (`ServingConfig.score_threshold`) bounds the curve."""
     from pycocotools import mask as mask_utils
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
@@ -138,19 +168,8 @@ def mask_ap(examples, detections):
     for index, ex in enumerate(examples):
         h, w = ex.labels.shape
         images.append({"id": index, "height": h, "width": w})
-        for pid in np.unique(ex.labels):
-            if pid == 0:
-                continue
-            m = np.asfortranarray((ex.labels == pid).astype(np.uint8))
-            rle = mask_utils.encode(m)
-            area = float(mask_utils.area(rle))
-            rle["counts"] = rle["counts"].decode("ascii")
-            ys, xs = np.nonzero(m)
-            annotations.append({
-                "id": len(annotations) + 1, "image_id": index, "category_id": 1,
-                "segmentation": rle, "area": area, "iscrowd": int(pid == IGNORE),
-                "bbox": [float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1),
-                         float(ys.max() - ys.min() + 1)]})
+        for ann in _ground_truth(index, ex):
+            annotations.append({"id": len(annotations) + 1, **ann})
     for index, m, score in detections:
         rle = mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))
         rle["counts"] = rle["counts"].decode("ascii")

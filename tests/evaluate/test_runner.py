@@ -45,6 +45,38 @@ def test_detection_on_a_crowd_region_is_not_a_false_positive():
     assert mask_ap([_example(labels)], dets)["mask_ap"] == pytest.approx(1.0)
 
 
+def test_ground_truth_is_the_original_annotations_with_overlaps():
+    """COCO-standard AP scores against the annotations, not the repainted label map:
+    the occluded person's full mask is the right answer, and the reader keeps it."""
+    full_a = np.zeros((40, 40), bool)
+    full_a[5:30, 5:30] = True
+    b = np.zeros((40, 40), bool)
+    b[15:38, 15:38] = True
+    labels = np.zeros((40, 40), np.uint8)
+    labels[full_a] = 1
+    labels[b] = 2                       # b occludes a: the label map cuts a
+    dets = [(0, full_a, 0.9), (0, b, 0.8)]
+    annotated = Example("x", np.zeros((40, 40, 3), np.uint8), labels,
+                        annotations=[(full_a, False), (b, False)])
+    assert mask_ap([annotated], dets)["mask_ap75"] == pytest.approx(1.0)
+    assert mask_ap([_example(labels)], dets)["mask_ap75"] < 1.0
+
+
+def test_coco_reader_keeps_each_annotation_and_its_crowd_flag(tmp_path):
+    write_coco_set(tmp_path / "coco")
+    examples, _ = read_examples(str(tmp_path / "coco"))
+    for ex in examples:
+        assert ex.annotations is not None
+        persons = [m for m, crowd in ex.annotations if not crowd]
+        assert len(persons) == ex.num_instances
+        assert all(m.shape == ex.labels.shape for m, _ in ex.annotations)
+        # Every labelled person pixel lies in some annotation.
+        covered = np.any([m for m in persons], axis=0) if persons else ex.labels == 0
+        assert covered[(ex.labels > 0) & (ex.labels != IGNORE)].all()
+    small, _ = read_examples(str(tmp_path / "coco"), max_side=16)
+    assert all(m.shape == ex.labels.shape for ex in small for m, _ in ex.annotations)
+
+
 class _PerfectPredictor:
     """Returns the ground truth of each image (looked up by its pixels)."""
 
@@ -73,7 +105,10 @@ def test_evaluate_dataset_schema_on_a_tiny_coco_set(tmp_path):
     assert result["boundary_f_of"] == "instance_labels > 0"   # what per-person effects use
     assert result["images"] == 3 and result["person_iou"] == pytest.approx(1.0)
     assert result["miou"] == pytest.approx(1.0) and result["boundary_f"] == pytest.approx(1.0)
-    assert result["mask_ap"] == pytest.approx(1.0)
+    # The label map cuts the occluded person (700 of its 900 annotated pixels, IoU
+    # 0.78): it matches at IoU 0.5-0.75, not above, against the COCO annotations.
+    assert result["mask_ap50"] == pytest.approx(1.0) and result["mask_ap75"] == pytest.approx(1.0)
+    assert result["mask_ap"] < 0.9
     assert [set(r) for r in result["per_image"]] == [{"id", "iou", "boundary_f",
                                                       "instances"}] * 3
     assert sorted(os.path.basename(p) for p in result["viz"]) == ["best.png", "worst.png"]
@@ -116,3 +151,23 @@ def test_folder_without_a_saved_model_is_refused_with_a_clear_message(tmp_path):
     (tmp_path / "model_float16.tflite").write_bytes(b"x")
     with pytest.raises(ValueError, match="folder without a SavedModel.*portrait-garden export"):
         Predictor(str(tmp_path))
+
+
+def test_serving_settings_reach_a_keras_pipeline_and_are_refused_for_exports(tmp_path):
+    """`evaluate` lowers the score floor for COCO-standard AP through `serving`; an
+    export keeps what it was exported with, so asking it for more is an error."""
+    from portrait_garden.inference import Predictor
+    from tests.conftest import tiny_segmenter
+
+    path = str(tmp_path / "tiny.keras")
+    tiny_segmenter(detector=True).save(path)
+    predictor = Predictor(path, serving={"score_threshold": 0.05, "max_detections": 16})
+    assert predictor.serving_config["score_threshold"] == 0.05
+    assert predictor.serving_config["max_detections"] == 16
+    out = predictor.predict(np.zeros((90, 70, 3), np.uint8))
+    assert out["scores"].shape == (16,)
+    with pytest.raises(ValueError, match="Unknown serving setting.*Valid"):
+        Predictor(path, serving={"score_treshold": 0.05})
+    (tmp_path / "export").mkdir()
+    with pytest.raises(ValueError, match="apply to a .keras model only"):
+        Predictor(str(tmp_path / "export"), serving={"score_threshold": 0.05})
