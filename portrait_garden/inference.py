@@ -57,12 +57,12 @@ class Predictor:
 
             model = load_portrait_model(path)
             if "center_heatmap" in model.output:
+                import dataclasses
+
                 from portrait_garden.models.instance_segmenter import (
                     InstanceSegmenter,
                     ServingConfig,
                 )
-
-                import dataclasses
 
                 try:
                     config = ServingConfig(**{"grouping": grouping, **(serving or {})})
