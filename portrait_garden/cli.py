@@ -248,6 +248,12 @@ def _evaluate(args):
     print(f"| {result['dataset']} | {result['images']} | {result['person_iou']:.4f} "
           f"| {result['mean_image_iou']:.4f} | {result['miou']:.4f} | {result['boundary_f']:.4f} "
           f"| {' | '.join(ap)} |")
+    if "threshold_sweep" in result:
+        sweep = result["threshold_sweep"]
+        print("serving score threshold (choose it on a dev set, not the set you report): "
+              + ", ".join(f"{r['threshold']:.2f} F1 {r['f1']:.3f}" for r in sweep["rows"])
+              + f"; best {sweep['best_threshold']:.2f} (portrait-garden export "
+              "--score-threshold)")
     if args.viz:
         print("overlays: " + ", ".join(result["viz"]))
     if args.out:

@@ -75,6 +75,7 @@ def evaluate_dataset(predictor, dataset, split=None, max_images=None, progress=T
               predictor.expected else "instance_labels > 0"}
     if detect_format(dataset) == "coco" and "num_instances" in predictor.expected:
         result.update(mask_ap(examples, detections))
+        result["threshold_sweep"] = threshold_sweep(examples, detections)
     result["per_image"] = per_image
     if viz_dir:
         result["viz"] = write_best_worst(predictor, examples, per_image, viz_dir, viz_count)
@@ -188,6 +189,53 @@ def mask_ap(examples, detections):
     ev.summarize()
     return {"mask_ap": float(ev.stats[0]), "mask_ap50": float(ev.stats[1]),
             "mask_ap75": float(ev.stats[2])}
+
+
+SWEEP_THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(1, 13))
+"""Score thresholds `threshold_sweep` tries: 0.05 ... 0.60."""
+
+
+def threshold_sweep(examples, detections, thresholds=SWEEP_THRESHOLDS, iou=0.5):
+    """Detection precision, recall and F1 at each serving score threshold, for
+    choosing `ServingConfig.score_threshold` on a dev set (never on the set you
+    report). A detection is a true positive when its mask overlaps a not-yet-matched
+    annotated person at mask IoU >= `iou` (greedy by score, as COCO); one that
+    mostly lies in a crowd region counts nowhere.
+
+    Returns:
+      dict: `rows` (list of `{threshold, precision, recall, f1}`), `best_threshold`
+      (highest F1; the lowest such threshold on ties) and `iou`.
+    """
+    by_image = {}
+    for index, m, score in detections:
+        by_image.setdefault(index, []).append((score, m))
+    matched = []   # (score, outcome): 1 true positive, 0 false positive
+    persons = 0
+    for index, ex in enumerate(examples):
+        truth = [m for m, crowd in (ex.annotations if ex.annotations is not None else
+                 [(ex.labels == p, p == IGNORE) for p in np.unique(ex.labels) if p])
+                 if not crowd and m.any()]
+        crowd = ex.labels == IGNORE
+        persons += len(truth)
+        free = list(range(len(truth)))
+        for score, m in sorted(by_image.get(index, []), key=lambda d: -d[0]):
+            ious = [np.logical_and(m, truth[t]).sum() / np.logical_or(m, truth[t]).sum()
+                    for t in free]
+            if ious and max(ious) >= iou:
+                free.pop(int(np.argmax(ious)))
+                matched.append((score, 1))
+            elif not (crowd.any() and np.logical_and(m, crowd).sum() > 0.5 * m.sum()):
+                matched.append((score, 0))
+    rows = []
+    for t in thresholds:
+        kept = [o for s, o in matched if s >= t]
+        tp = sum(kept)
+        precision = tp / len(kept) if kept else 0.0
+        recall = tp / persons if persons else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+        rows.append({"threshold": t, "precision": precision, "recall": recall, "f1": f1})
+    best = max(rows, key=lambda r: (r["f1"], -r["threshold"]))
+    return {"rows": rows, "best_threshold": best["threshold"], "iou": iou}
 
 
 def write_json(result, path):

@@ -101,7 +101,7 @@ def test_evaluate_dataset_schema_on_a_tiny_coco_set(tmp_path):
                               progress=False, viz_dir=str(tmp_path / "viz"), viz_count=2)
     assert set(result) == {"dataset", "images", "person_iou", "mean_image_iou", "miou",
                            "boundary_f", "boundary_tolerance", "boundary_f_of", "mask_ap",
-                           "mask_ap50", "mask_ap75", "per_image", "viz"}
+                           "mask_ap50", "mask_ap75", "threshold_sweep", "per_image", "viz"}
     assert result["boundary_f_of"] == "instance_labels > 0"   # what per-person effects use
     assert result["images"] == 3 and result["person_iou"] == pytest.approx(1.0)
     assert result["miou"] == pytest.approx(1.0) and result["boundary_f"] == pytest.approx(1.0)
@@ -171,3 +171,18 @@ def test_serving_settings_reach_a_keras_pipeline_and_are_refused_for_exports(tmp
     (tmp_path / "export").mkdir()
     with pytest.raises(ValueError, match="apply to a .keras model only"):
         Predictor(str(tmp_path / "export"), serving={"score_threshold": 0.05})
+
+
+def test_threshold_sweep_picks_the_threshold_that_drops_false_positives_only():
+    from portrait_garden.evaluate.runner import threshold_sweep
+
+    labels = _two_people()
+    stray = np.zeros_like(labels, bool)
+    stray[0:4, 0:4] = True
+    dets = [(0, labels == 1, 0.9), (0, labels == 2, 0.3), (0, stray, 0.2)]
+    sweep = threshold_sweep([_example(labels)], dets)
+    rows = {r["threshold"]: r for r in sweep["rows"]}
+    assert rows[0.2]["precision"] == pytest.approx(2 / 3) and rows[0.2]["recall"] == 1.0
+    assert rows[0.3]["f1"] == pytest.approx(1.0)
+    assert rows[0.35]["recall"] == pytest.approx(0.5)
+    assert sweep["best_threshold"] == 0.25
