@@ -199,15 +199,16 @@ def _representative_photos(data_dir, count, seed=0):
 
 def _export(args):
     from portrait_garden.export import export_model
-    from portrait_garden.models import ServingConfig
     from portrait_garden.saving import load_portrait_model
     from portrait_garden.segment import check_output_dir
 
     check_output_dir(args.out)
     model = load_portrait_model(args.model)
-    config = ServingConfig(grouping=args.grouping)
-    if args.score_threshold is not None:
-        config = dataclasses.replace(config, score_threshold=args.score_threshold)
+    config, source = _recipe_serving(args.model)
+    flags = {k: v for k, v in (("grouping", args.grouping),
+                               ("score_threshold", args.score_threshold)) if v is not None}
+    config = dataclasses.replace(config, **flags)
+    print(f"serving settings: {source}" + (f", overridden by {flags}" if flags else ""))
     photos = None
     if "int8" in args.quantizations:
         photos = _representative_photos(args.data_dir, args.calibration_images)
@@ -217,6 +218,17 @@ def _export(args):
         size = "" if key == "saved_model" else f" ({os.path.getsize(path):,} bytes)"
         print(f"{key:<12} {path}{size}")
     return 0
+
+
+def _recipe_serving(model_path):
+    """The `serving:` section of the `config.yaml` the trainer wrote beside a model
+    (shipped folders have one too), as `(ServingConfig, where it came from)`."""
+    from portrait_garden.configs import ServingConfig, load_config
+
+    path = os.path.join(os.path.dirname(os.path.abspath(model_path)), "config.yaml")
+    if not os.path.isfile(path):
+        return ServingConfig(), "defaults (no config.yaml beside the model)"
+    return load_config(path).serving, f"serving: of {path}"
 
 
 def _evaluate(args):
@@ -338,9 +350,11 @@ def build_parser():
     export.add_argument("--model", required=True, help="trained instance model (.keras or "
                                                        "SavedModel), built with detector=True")
     export.add_argument("--out", required=True, help="output folder")
-    export.add_argument("--grouping", choices=["affinity", "box"], default="affinity")
+    export.add_argument("--grouping", choices=["affinity", "box"],
+                        help="overrides the recipe's serving.grouping (default affinity)")
     export.add_argument("--score-threshold", type=float,
-                        help="minimum detector score (default: ServingConfig's, 0.15)")
+                        help="overrides the recipe's serving.score_threshold (default 0.15; "
+                             "choose it on a dev set with evaluate's threshold sweep)")
     export.add_argument("--quantizations", nargs="+", default=["float32", "float16", "dynamic",
                                                                "int8"])
     export.add_argument("--data-dir", help="data root for int8 calibration photos")

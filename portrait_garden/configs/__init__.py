@@ -14,6 +14,7 @@ from portrait_garden.configs.schema import (
     LossConfig,
     ModelConfig,
     OptimizeConfig,
+    ServingConfig,
     TrainConfig,
 )
 
@@ -25,6 +26,7 @@ __all__ = [
     "LossConfig",
     "ModelConfig",
     "OptimizeConfig",
+    "ServingConfig",
     "TrainConfig",
     "config_to_dict",
     "load_config",

@@ -157,7 +157,13 @@ _RANGES = (
                                 "train.batch_size", "train.epochs", "train.steps_per_epoch",
                                 "optimize.prune_frequency")),
     (">= 32", lambda v: v >= 32, ("data.max_side",)),
-    ("in [0, 1)", lambda v: 0 <= v < 1, ("model.bn_momentum", "optimize.prune_sparsity")),
+    ("in [0, 1)", lambda v: 0 <= v < 1, ("model.bn_momentum", "optimize.prune_sparsity",
+                                         "serving.score_threshold", "serving.nms_iou",
+                                         "serving.mask_threshold")),
+    (">= 1 (slots)", lambda v: v >= 1, ("serving.max_detections", "serving.group_scale",
+                                        "serving.slic_iterations",
+                                        "serving.propagation_iterations")),
+    (">= 2 (taps per axis)", lambda v: v >= 2, ("serving.resize_taps",)),
 )
 
 
@@ -171,6 +177,9 @@ def check_ranges(config, source="<config>"):
             value = getattr(getattr(config, section), name)
             if not ok(value):
                 raise ConfigError(f"{source}: {key} must be {what}, got {value!r}.")
+    if config.serving.grouping not in ("affinity", "box"):
+        raise ConfigError(f"{source}: serving.grouping must be 'affinity' or 'box', got "
+                          f"{config.serving.grouping!r}.")
     from portrait_garden.train.distribution import DISTRIBUTIONS  # lazy: imports TF
     if config.train.distribution not in DISTRIBUTIONS:
         raise ConfigError(f"{source}: train.distribution must be one of "

@@ -6,61 +6,20 @@ non-parametric affinity grouping, all TF ops, so one SavedModel converts to one
 .tflite that runs on the stock LiteRT runtime.
 """
 
-import dataclasses
-
 import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
+from portrait_garden.configs.schema import ServingConfig
 from portrait_garden.ops.affinity import GROUPINGS, group_instances
 from portrait_garden.ops.detection import decode_centers
-from portrait_garden.ops.resample import (
-    DEFAULT_RESIZE_TAPS,
-    letterbox,
-    undo_letterbox,
-    upsample_nearest,
-)
+from portrait_garden.ops.resample import letterbox, undo_letterbox, upsample_nearest
 from portrait_garden.saving import as_tf_keras
 
 FEATURE_LAYERS = ("boundary_fuse_pw_relu", "boundary_skip_fuse_pw_relu")
 """Names of the stride-4 decoder feature layer (boundary enhancement on / off)."""
 
 OUTPUT_NAMES = ("instance_labels", "boxes", "scores", "num_instances", "person_probability")
-
-
-@dataclasses.dataclass(frozen=True)
-class ServingConfig:
-    """Post-processing settings of the serving module.
-
-    Attributes:
-      grouping: `"affinity"` (the paper's) or `"box"` (baseline).
-      max_detections: `N_max`, fixed number of box slots. Defaults to 8.
-      score_threshold: minimum detector score. Defaults to 0.15 (the shipped
-        model's centre peaks are low; 0.15 gives the right person count on 96% of
-        PFCN val photos).
-      nms_iou: IoU above which a lower-scored box is dropped. Defaults to 0.6.
-      group_scale: grouping runs at network size / this (4: 64x64 for 256, the
-        resolution of the stride-4 decoder features).
-      grid: superpixel grid at grouping resolution. Defaults to (16, 16).
-      mask_threshold: person probability threshold. Defaults to 0.5.
-      slic_iterations: SLIC assign/update rounds. Defaults to 3.
-      propagation_iterations: affinity label-propagation rounds. Defaults to 6.
-        (3 / 6 instead of 4 / 10 cut ~0.3 ms; pfg_sports mask AP50 0.283 vs
-        0.277 with the shipped network: no loss.)
-      resize_taps: taps per axis of the letterbox's antialiasing filter
-        (`portrait_garden.ops.resample.letterbox`). Defaults to 4.
-    """
-
-    grouping: str = "affinity"
-    max_detections: int = 8
-    score_threshold: float = 0.15
-    nms_iou: float = 0.6
-    group_scale: int = 4
-    grid: tuple = (16, 16)
-    mask_threshold: float = 0.5
-    slic_iterations: int = 3
-    propagation_iterations: int = 6
-    resize_taps: int = DEFAULT_RESIZE_TAPS
 
 
 def serving_network(model):

@@ -4,7 +4,9 @@ outputs -> photo). Used by the serving graph, evaluation and the benchmark."""
 
 import tensorflow as tf
 
-DEFAULT_RESIZE_TAPS = 4
+from portrait_garden.configs.schema import ServingConfig
+
+DEFAULT_RESIZE_TAPS = ServingConfig.resize_taps
 """Taps per axis of the letterbox's reduction filter (see `letterbox`)."""
 
 

@@ -91,9 +91,30 @@ def test_every_recipe_loads():
     ("model.width_multiplier=0", r"model.width_multiplier must be > 0"),
     ("data.train=[{path: pfcn, weight: 0}]", r"data.train\[0\].weight must be > 0"),
     ("data.augment_preset=heavy", r"data.augment_preset must be one of \['light', 'none', "),
+    ("serving.score_threshold=1.5", r"serving.score_threshold must be in \[0, 1\)"),
+    ("serving.max_detections=0", r"serving.max_detections must be >= 1"),
+    ("serving.resize_taps=1", r"serving.resize_taps must be >= 2"),
+    ("serving.grouping=boxes", r"serving.grouping must be 'affinity' or 'box'"),
+    ("serving.grid=[16]", r"'serving.grid' must be a list of 2 values"),
 ])
 def test_out_of_range_numbers_are_refused_with_key_and_file(override, message):
     recipe = os.path.join(RECIPES_DIR, "cpu_quick.yaml")
     with pytest.raises(ConfigError, match=message) as info:
         load_config(recipe, [override])
     assert "cpu_quick.yaml" in str(info.value)
+
+
+def test_export_reads_the_serving_section_beside_the_model(tmp_path):
+    """The recipe's `serving:` (saved by the trainer as config.yaml in the run folder)
+    is what `portrait-garden export` bakes in; without one, the defaults."""
+    from portrait_garden.cli import _recipe_serving
+    from portrait_garden.configs import ServingConfig, save_config
+
+    config = load_config(os.path.join(RECIPES_DIR, "cpu_quick.yaml"),
+                         ["serving.score_threshold=0.3", "serving.max_detections=16"])
+    save_config(config, str(tmp_path / "config.yaml"))
+    serving, source = _recipe_serving(str(tmp_path / "best.keras"))
+    assert (serving.score_threshold, serving.max_detections) == (0.3, 16)
+    assert "config.yaml" in source
+    (tmp_path / "other").mkdir()
+    assert _recipe_serving(str(tmp_path / "other" / "m.keras"))[0] == ServingConfig()
