@@ -57,6 +57,17 @@ def compile_for_segmentation(model, learning_rate=1e-3):
     return model
 
 
+def dominant_fraction(png_path, channel, margin=40):
+    """Fraction of a PNG's pixels whose `channel` (0 R, 1 G, 2 B) exceeds both others by
+    more than `margin`: what a plot test checks was drawn (a grey photo tinted by the first
+    person's red, a blue bar), rather than the file's byte size."""
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(png_path).convert("RGB"), np.int32)
+    others = np.delete(rgb, channel, axis=-1).max(axis=-1)
+    return float(np.mean(rgb[..., channel] - others > margin))
+
+
 def max_abs_diff(a, b):
     if isinstance(a, dict):
         assert sorted(a) == sorted(b)
