@@ -50,7 +50,7 @@ def test_model_argument_takes_preset_names(tmp_path, monkeypatch):
     used = []
 
     class Recorder:
-        def __init__(self, path, grouping="affinity"):
+        def __init__(self, path, grouping="affinity", **kwargs):
             used.append(path)
             raise SystemExit(0)
 
