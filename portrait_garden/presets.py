@@ -94,7 +94,7 @@ def from_preset(name=DEFAULT_PRESET, **serving):
         settings (e.g. `grouping="box"`, `score_threshold=0.3`).
 
     Returns:
-      `portrait_garden.export.InstanceSegmenter` (its Keras network is `.network`).
+      `portrait_garden.models.InstanceSegmenter` (its Keras network is `.network`).
     """
     from portrait_garden.models.instance_segmenter import InstanceSegmenter, ServingConfig
     from portrait_garden.saving import load_portrait_model

@@ -76,8 +76,9 @@ def test_saved_model_and_float_tflite_agree_on_network_outputs_and_boxes(exporte
     """Untrained weights give near-tied centre peaks (scores equal to 1e-3) and
     affinities, so which of two tied boxes greedy NMS keeps, and which person a pixel
     goes to, can flip with float rounding. Box and label-map parity are asserted on the
-    trained model in tests/test_shipped_model.py. Here: same probabilities, the same
-    best score and instance count, label maps of the documented shape."""
+    trained model in tests/test_shipped_model.py. Here: same probabilities and best
+    score, the same person pixels labelled (whoever owns them), label maps of the
+    documented shape. (The instance count itself can flip with a tie: 6 vs 4 once.)"""
     from ai_edge_litert.interpreter import Interpreter
 
     _, paths = exported
@@ -91,7 +92,8 @@ def test_saved_model_and_float_tflite_agree_on_network_outputs_and_boxes(exporte
         np.testing.assert_allclose(got["person_probability"], expected["person_probability"],
                                    atol=1e-4)
         np.testing.assert_allclose(got["scores"][0], expected["scores"][0], atol=1e-4)
-        assert int(got["num_instances"]) == int(expected["num_instances"])
+        agree = np.mean((got["instance_labels"] > 0) == (expected["instance_labels"] > 0))
+        assert agree >= 0.99, agree
         assert set(np.unique(got["instance_labels"])) <= set(range(int(got["num_instances"]) + 1))
         instances += int(expected["num_instances"])
     assert instances > 0  # the grouping path ran

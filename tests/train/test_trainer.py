@@ -126,7 +126,7 @@ def _optimize_config(float_run, recipe, epochs, extra=()):
 def _export_and_run(model, out, quantization):
     from tests.export.test_exporter import _photos
 
-    paths = pg.export.export_model(model, out, pg.export.ServingConfig(grid=(8, 8)),
+    paths = pg.export.export_model(model, out, pg.models.ServingConfig(grid=(8, 8)),
                                    representative_images=_photos(3), quantizations=(quantization,))
     ops = pg.export.tflite_op_names(open(paths[quantization], "rb").read())
     assert not any(op.startswith("Flex") or op == "CUSTOM" for op in ops)
