@@ -2,7 +2,6 @@
 
 import json
 import os
-import sys
 import zipfile
 
 import tensorflow_model_optimization as tfmot
@@ -155,8 +154,6 @@ def as_tf_keras(model):
     """`model` as a tf_keras model: a Keras 3 `PortraitSegmenter` is converted
     (`portrait_garden.keras3.to_tf_keras`), anything else is returned as is. Export,
     QAT and pruning work on tf_keras models."""
-    if isinstance(model, keras.Model) or "portrait_garden.keras3" not in sys.modules:
-        return model   # a Keras 3 model would have imported portrait_garden.keras3
     from portrait_garden import keras3
 
     return keras3.to_tf_keras(model) if isinstance(model, keras3.PortraitSegmenter) else model

@@ -12,7 +12,6 @@ from portrait_garden.evaluate.metrics import (
     miou_2class,
     person_iou_from_confusion,
 )
-from portrait_garden.inference import Predictor  # noqa: F401  (evaluate_dataset takes one)
 
 
 def evaluate_dataset(predictor, dataset, split=None, max_images=None, progress=True,
@@ -129,27 +128,37 @@ def superpixel_edges(photo, grid=(16, 16)):
     return _edges(big.numpy()[..., 0])[..., None].astype(np.float32)
 
 
-def _ground_truth(index, ex):
-    """COCO annotations of one example: the original instance annotations (overlaps
-    kept, crowd regions as `iscrowd`) where the reader has them, else the label map's
+def _instances(ex):
+    """`[(mask, iscrowd)]` of one example, empty masks dropped: the original instance
+    annotations (overlaps kept) where the reader has them, else the label map's
     persons (portrait sets: one non-overlapping mask each; `IGNORE` as crowd)."""
-    from pycocotools import mask as mask_utils
-
     if ex.annotations is not None:
         masks = ex.annotations
     else:
         masks = [(ex.labels == pid, pid == IGNORE) for pid in np.unique(ex.labels) if pid]
+    return [(m, bool(crowd)) for m, crowd in masks if m.any()]
+
+
+def _rle(mask):
+    """A boolean mask as a COCO RLE dict (JSON-ready counts)."""
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    rle["counts"] = rle["counts"].decode("ascii")
+    return rle
+
+
+def _ground_truth(index, ex):
+    """COCO annotations of one example (see `_instances`)."""
+    from pycocotools import mask as mask_utils
+
     out = []
-    for m, crowd in masks:
-        if not m.any():
-            continue
-        rle = mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))
-        area = float(mask_utils.area(rle))
-        rle["counts"] = rle["counts"].decode("ascii")
+    for m, crowd in _instances(ex):
+        rle = _rle(m)
         ys, xs = np.nonzero(m)
         out.append({
-            "image_id": index, "category_id": 1, "segmentation": rle, "area": area,
-            "iscrowd": int(crowd),
+            "image_id": index, "category_id": 1, "segmentation": rle,
+            "area": float(mask_utils.area(rle)), "iscrowd": int(crowd),
             "bbox": [float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1),
                      float(ys.max() - ys.min() + 1)]})
     return out
@@ -161,7 +170,6 @@ def mask_ap(examples, detections):
     instance annotations, overlaps allowed, crowd regions ignored as pycocotools
     does; every detection the pipeline returns counts, so the score floor of the
     evaluated pipeline (`ServingConfig.score_threshold`) bounds the curve."""
-    from pycocotools import mask as mask_utils
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -172,9 +180,7 @@ def mask_ap(examples, detections):
         for ann in _ground_truth(index, ex):
             annotations.append({"id": len(annotations) + 1, **ann})
     for index, m, score in detections:
-        rle = mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))
-        rle["counts"] = rle["counts"].decode("ascii")
-        results.append({"image_id": index, "category_id": 1, "segmentation": rle,
+        results.append({"image_id": index, "category_id": 1, "segmentation": _rle(m),
                         "score": score})
     gt = COCO()
     gt.dataset = {"images": images, "annotations": annotations,
@@ -200,31 +206,40 @@ def threshold_sweep(examples, detections, thresholds=SWEEP_THRESHOLDS, iou=0.5):
     choosing `ServingConfig.score_threshold` on a dev set (never on the set you
     report). A detection is a true positive when its mask overlaps a not-yet-matched
     annotated person at mask IoU >= `iou` (greedy by score, as COCO); one that
-    mostly lies in a crowd region counts nowhere.
+    lies in a crowd region (intersection >= `iou` of its area, as pycocotools) counts
+    nowhere.
 
     Returns:
       dict: `rows` (list of `{threshold, precision, recall, f1}`), `best_threshold`
       (highest F1; the lowest such threshold on ties) and `iou`.
     """
+    from pycocotools import mask as mask_utils
+
     by_image = {}
     for index, m, score in detections:
         by_image.setdefault(index, []).append((score, m))
     matched = []   # (score, outcome): 1 true positive, 0 false positive
     persons = 0
     for index, ex in enumerate(examples):
-        truth = [m for m, crowd in (ex.annotations if ex.annotations is not None else
-                 [(ex.labels == p, p == IGNORE) for p in np.unique(ex.labels) if p])
-                 if not crowd and m.any()]
-        crowd = ex.labels == IGNORE
-        persons += len(truth)
-        free = list(range(len(truth)))
-        for score, m in sorted(by_image.get(index, []), key=lambda d: -d[0]):
-            ious = [np.logical_and(m, truth[t]).sum() / np.logical_or(m, truth[t]).sum()
-                    for t in free]
-            if ious and max(ious) >= iou:
-                free.pop(int(np.argmax(ious)))
+        truth = _instances(ex)
+        crowd = [c for _, c in truth]
+        persons += crowd.count(False)
+        dets = sorted(by_image.get(index, []), key=lambda d: -d[0])
+        if not dets:
+            continue
+        if not truth:
+            matched += [(score, 0) for score, _ in dets]
+            continue
+        # pycocotools' IoU: against a crowd region it is intersection / detection area.
+        ious = mask_utils.iou([_rle(m) for _, m in dets], [_rle(m) for m, _ in truth],
+                              [int(c) for c in crowd])
+        free = [not c for c in crowd]
+        for k, (score, _) in enumerate(dets):
+            person = np.where(free, ious[k], -1.0)
+            if person.max() >= iou:
+                free[int(np.argmax(person))] = False
                 matched.append((score, 1))
-            elif not (crowd.any() and np.logical_and(m, crowd).sum() > 0.5 * m.sum()):
+            elif not any(c and ious[k, t] >= iou for t, c in enumerate(crowd)):
                 matched.append((score, 0))
     rows = []
     for t in thresholds:
