@@ -136,6 +136,10 @@ def render():
             add(f"| model_{p}.tflite | {e['dataset']} | {e['images']} | {f4(e['person_iou'])} | "
                 f"{f4(e['mean_image_iou'])} | {f4(e['miou'])} | {f4(e['boundary_f'])} | "
                 f"{f4(e.get('mask_ap'))} | {f4(e.get('mask_ap50'))} | {f4(e.get('mask_ap75'))} |")
+    add("\nMask AP in this section (this preset's tables and the ones below) was measured "
+        "before evaluation became COCO-standard: against the repainted, non-overlapping label "
+        "map, with the export's 0.15 threshold. It has not been re-run with the new metric "
+        "(`python tools/readme_results.py --run --only pfg_sports` does it).")
     add("\nWhat the affinity model buys over the box baseline on `pfg_sports` "
         f"(`{command('results/eval_affinity_pfg_sports.json')}`, and `--grouping box`):\n")
     add("| model | grouping | mask AP | AP50 | AP75 |")
