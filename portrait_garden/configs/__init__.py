@@ -10,6 +10,7 @@ from portrait_garden.configs.loader import (
 from portrait_garden.configs.schema import (
     DataConfig,
     DatasetConfig,
+    DistillConfig,
     ExperimentConfig,
     LossConfig,
     ModelConfig,
@@ -22,6 +23,7 @@ __all__ = [
     "ConfigError",
     "DataConfig",
     "DatasetConfig",
+    "DistillConfig",
     "ExperimentConfig",
     "LossConfig",
     "ModelConfig",

@@ -148,11 +148,12 @@ def load_config(path=None, overrides=()):
 _RANGES = (
     # (what the value must be, test, keys)
     ("> 0", lambda v: v > 0, ("model.width_multiplier", "data.composite_weight",
-                              "train.learning_rate")),
+                              "train.learning_rate", "distill.temperature")),
     (">= 0", lambda v: v >= 0, ("loss.ce_weight", "loss.dice_weight", "loss.side_weight",
                                 "loss.boundary_weight", "loss.heatmap_weight",
                                 "loss.size_weight", "data.composites", "train.warmup_steps",
-                                "optimize.prune_begin_step", "optimize.prune_end_step")),
+                                "optimize.prune_begin_step", "optimize.prune_end_step",
+                                "distill.mask_weight", "distill.heatmap_weight")),
     (">= 1", lambda v: v >= 1, ("model.decoder_filters", "loss.boundary_width",
                                 "train.batch_size", "train.epochs", "train.steps_per_epoch",
                                 "optimize.prune_frequency")),
@@ -188,7 +189,11 @@ def check_ranges(config, source="<config>"):
     if config.data.augment_preset not in AUGMENT_PRESETS:
         raise ConfigError(f"{source}: data.augment_preset must be one of "
                           f"{sorted(AUGMENT_PRESETS)}, got {config.data.augment_preset!r}.")
-    for group in ("train", "val"):
+    if config.data.unlabelled and not config.distill.teacher:
+        raise ConfigError(f"{source}: data.unlabelled needs distill.teacher (only a teacher's "
+                          "targets train on photos without labels); set distill.teacher to a "
+                          "saved model or drop data.unlabelled.")
+    for group in ("train", "val", "unlabelled"):
         for i, spec in enumerate(getattr(config.data, group)):
             if spec.weight <= 0:
                 raise ConfigError(f"{source}: data.{group}[{i}].weight must be > 0, got "

@@ -93,6 +93,9 @@ class DataConfig:
       composites: number of multi-person copy-paste composites made from the
         training sets' person cut-outs and images (seeded). Defaults to 0.
       composite_weight: sampling weight of the composites. Defaults to 1.0.
+      unlabelled: folders of photos without labels (`<folder>/images/`), mixed
+        into training with their weights. Only the distillation terms train on
+        them, so they need `distill.teacher`. Defaults to ().
     """
 
     train: Tuple[DatasetConfig, ...] = ()
@@ -103,6 +106,7 @@ class DataConfig:
     skip_bad: bool = False
     composites: int = 0
     composite_weight: float = 1.0
+    unlabelled: Tuple[DatasetConfig, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,6 +181,33 @@ class OptimizeConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class DistillConfig:
+    """Knowledge distillation from a saved teacher (`portrait_garden.train.distill`).
+
+    The teacher runs in inference mode on the same augmented batch as the student;
+    its terms are added to the recipe's supervised losses.
+
+    Attributes:
+      teacher: path of a saved portrait-garden model (`.keras`, `.h5` or a
+        SavedModel folder) with the student's input size; "" turns distillation
+        off. Defaults to "".
+      mask_weight: weight of the person-mask term: BCE of the student's person
+        probability against the teacher's, both softened by `temperature`,
+        times `temperature**2`. Defaults to 1.0.
+      heatmap_weight: weight of the detector term: BCE of the student's centre
+        heatmap against the teacher's, summed and divided by the teacher's
+        heatmap mass (as the focal loss divides by the number of centres).
+        Needs a detector in both models. Defaults to 1.0.
+      temperature: softening of both probabilities (logits / temperature).
+        Defaults to 1.0.
+    """
+    teacher: str = ""
+    mask_weight: float = 1.0
+    heatmap_weight: float = 1.0
+    temperature: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
 class ServingConfig:
     """Post-processing settings of the end-to-end model
     (`portrait_garden.models.InstanceSegmenter`): the recipe's `serving:` section,
@@ -222,4 +253,5 @@ class ExperimentConfig:
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     optimize: OptimizeConfig = dataclasses.field(default_factory=OptimizeConfig)
+    distill: DistillConfig = dataclasses.field(default_factory=DistillConfig)
     serving: ServingConfig = dataclasses.field(default_factory=ServingConfig)

@@ -21,6 +21,7 @@ from portrait_garden.data.readers import (
     ReadReport,
     detect_format,
     read_examples,
+    read_unlabelled,
 )
 from portrait_garden.data.store import ExampleStore
 from portrait_garden.data.targets import (
@@ -55,6 +56,7 @@ __all__ = [
     "make_composites",
     "person_mask",
     "read_examples",
+    "read_unlabelled",
     "resolve_dataset",
     "warp_matrix",
 ]

@@ -11,7 +11,13 @@ from portrait_garden.data.augment import (
     random_geometry,
     warp_matrix,
 )
-from portrait_garden.data.readers import MAX_INSTANCES, DataError, read_examples
+from portrait_garden.data.readers import (
+    IGNORE,
+    MAX_INSTANCES,
+    DataError,
+    read_examples,
+    read_unlabelled,
+)
 from portrait_garden.data.store import ExampleStore
 from portrait_garden.data.targets import (
     boundary_target,
@@ -66,6 +72,20 @@ def load_store(path, split=None, max_side=DEFAULT_MAX_SIDE, skip_bad=False):
     return ExampleStore.from_examples(examples, max_side, report.source), report
 
 
+def load_unlabelled_store(path, max_side=DEFAULT_MAX_SIDE, skip_bad=False):
+    """Reads a folder of unlabelled photos (`read_unlabelled`: every label `IGNORE`) and
+    packs it: returns `(ExampleStore, ReadReport)`."""
+    examples, report = read_unlabelled(path, max_side, skip_bad)
+    return ExampleStore.from_examples(examples, max_side, report.source), report
+
+
+def ignore_cells(labels, stride):
+    """bool `[H/stride, W/stride, 1]`: detector cells that hold an `IGNORE` pixel (crowd
+    regions, unlabelled photos)."""
+    ignored = tf.cast(tf.equal(labels, IGNORE), tf.float32)[None, ..., None]
+    return tf.nn.max_pool2d(ignored, stride, stride, "VALID")[0] > 0
+
+
 def _gather(store):
     images = tf.constant(store.images)
     labels = tf.constant(store.labels)
@@ -102,7 +122,13 @@ def _make_sample(image, labels, seed, image_size, training, augment, boundary_wi
         sample["boxes"] = boxes
         sample["num_instances"] = tf.reduce_sum(tf.cast(valid, tf.int32))
         if "centernet" in targets:
-            sample.update(centernet_targets(boxes, valid, image_size, stride))
+            centernet = centernet_targets(boxes, valid, image_size, stride)
+            # No penalty for detections where nobody labelled: the heatmap loss skips
+            # negative targets (centres themselves stay positive).
+            heatmap = centernet["heatmap"]
+            centernet["heatmap"] = tf.where(ignore_cells(labels, stride) & (heatmap < 1.0),
+                                            -1.0, heatmap)
+            sample.update(centernet)
     return sample
 
 

@@ -405,3 +405,45 @@ def read_examples(root, split=None, max_side=None, skip_bad=False):
     if not examples:
         raise DataError(f"{root}: no usable examples ({len(report.skipped)} skipped).")
     return examples, report
+
+
+def read_unlabelled(root, max_side=None, skip_bad=False):
+    """Reads a folder of photos without labels (`root/images/*`, or `root` itself) for
+    distillation: every pixel of each label map is `IGNORE`, so only a teacher's
+    targets train on them.
+
+    Returns:
+      `(examples, report)` as `read_examples`.
+
+    Raises:
+      DataError: no such folder or no images in it (or an unreadable one without
+        `skip_bad`).
+    """
+    images_dir = os.path.join(root, "images")
+    images_dir = images_dir if os.path.isdir(images_dir) else root
+    if not os.path.isdir(images_dir):
+        raise DataError(f"{root}: folder not found. Unlabelled photos go in "
+                        "<folder>/images/ (.jpg/.jpeg/.png).")
+    source = os.path.basename(os.path.normpath(root))
+    report = ReadReport(f"{source} (unlabelled)")
+    examples = []
+    for name in sorted(os.listdir(images_dir)):
+        stem, ext = os.path.splitext(name)
+        if ext.lower() not in IMAGE_EXTENSIONS:
+            continue
+        path = os.path.join(images_dir, name)
+        try:
+            image, _ = _open_image(path, "RGB", max_side)
+        except DataError as e:
+            if not skip_bad:
+                raise
+            report.skipped.append((path, str(e)))
+            continue
+        labels = np.full((image.size[1], image.size[0]), IGNORE, np.uint8)
+        image, labels = _resize_pair(image, labels, max_side)
+        examples.append(Example(stem, image, labels, source))
+    report.read = len(examples)
+    if not examples:
+        raise DataError(f"{images_dir}: no usable images (.jpg/.jpeg/.png; "
+                        f"{len(report.skipped)} skipped).")
+    return examples, report

@@ -8,8 +8,9 @@ import tf_keras as keras
 class CenterHeatmapLoss(keras.losses.Loss):
     """Penalty-reduced pixel-wise focal loss of CenterNet (Zhou et al., 2019, Eq. 1).
 
-    `y_true` is the Gaussian target heatmap `[B, h, w, 1]` (1 at centres),
-    `y_pred` the logits. Normalized by the number of centres (at least 1).
+    `y_true` is the Gaussian target heatmap `[B, h, w, 1]` (1 at centres, negative
+    where nothing is labelled: those cells are ignored, as CenterNet ignores crowd
+    regions), `y_pred` the logits. Normalized by the number of centres (at least 1).
 
     Args:
       alpha: float, focusing exponent. Defaults to 2.0.
@@ -29,8 +30,9 @@ class CenterHeatmapLoss(keras.losses.Loss):
         log_not_p = tf.math.log_sigmoid(-logits)
         pos = tf.cast(y_true >= 0.999, tf.float32)
         pos_loss = -pos * tf.pow(1.0 - p, self.alpha) * log_p
-        neg_loss = -(1.0 - pos) * tf.pow(1.0 - y_true, self.beta) * tf.pow(p, self.alpha) \
-            * log_not_p
+        neg = (1.0 - pos) * tf.cast(y_true >= 0.0, tf.float32)
+        neg_loss = -neg * tf.pow(1.0 - tf.maximum(y_true, 0.0), self.beta) \
+            * tf.pow(p, self.alpha) * log_not_p
         axes = [1, 2, 3]
         num_pos = tf.maximum(tf.reduce_sum(pos, axes), 1.0)
         return (tf.reduce_sum(pos_loss, axes) + tf.reduce_sum(neg_loss, axes)) / num_pos

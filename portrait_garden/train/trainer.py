@@ -13,7 +13,13 @@ import tf_keras as keras
 from portrait_garden.configs.loader import save_config
 from portrait_garden.data.augment import augment_preset
 from portrait_garden.data.composite import extract_cutouts, make_composites
-from portrait_garden.data.pipeline import build_dataset, keras_pairs, load_store, resolve_dataset
+from portrait_garden.data.pipeline import (
+    build_dataset,
+    keras_pairs,
+    load_store,
+    load_unlabelled_store,
+    resolve_dataset,
+)
 from portrait_garden.data.readers import Example
 from portrait_garden.data.store import ExampleStore
 from portrait_garden.evaluate.metrics import PersonIoU
@@ -27,6 +33,7 @@ from portrait_garden.optimize.pruning import (
     strip_pruning,
 )
 from portrait_garden.optimize.qat import SCHEMES, quantize_model
+from portrait_garden.train.distill import distillation_model, load_teacher, teacher_cost
 from portrait_garden.train.distribution import is_chief, make_strategy
 
 BEST_MODEL = "best.keras"
@@ -131,9 +138,11 @@ class AtomicCheckpoint(keras.callbacks.Callback):
     model with a worse one.
     """
 
-    def __init__(self, path, monitor=None, first_epoch=1, history_path=None, best_path=None):
+    def __init__(self, path, monitor=None, first_epoch=1, history_path=None, best_path=None,
+                 model=None):
         super().__init__()
         self.path, self.monitor, self.first_epoch = path, monitor, first_epoch
+        self.saved = model                      # what to save; default the trained model
         self.history_path = history_path
         self.best_path = best_path or path      # whose existence means "a best was saved"
         self.best = None
@@ -147,14 +156,14 @@ class AtomicCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor is None:
-            atomic_save(self.model, self.path)
+            atomic_save(self.saved or self.model, self.path)
             return
         value = (logs or {}).get(self.monitor)
         if epoch + 1 < self.first_epoch or value is None:
             return
         if self.best is None or value > self.best:
             self.best = float(value)
-            atomic_save(self.model, self.path)
+            atomic_save(self.saved or self.model, self.path)
 
 
 def monitor_name(model):
@@ -185,12 +194,16 @@ def learning_rate_schedule(train):
     raise ValueError(f"train.schedule must be 'cosine' or 'constant', got {train.schedule!r}.")
 
 
-def load_stores(datasets, data_dir, max_side, skip_bad, log=print):
-    """Reads and packs every dataset of a list of `DatasetConfig`s."""
+def load_stores(datasets, data_dir, max_side, skip_bad, log=print, unlabelled=False):
+    """Reads and packs every dataset of a list of `DatasetConfig`s (`unlabelled`: photo
+    folders without labels, `load_unlabelled_store`)."""
     stores, weights = [], []
     for spec in datasets:
         path = resolve_dataset(spec.path, data_dir)
-        store, report = load_store(path, spec.split or None, max_side, skip_bad)
+        if unlabelled:
+            store, report = load_unlabelled_store(path, max_side, skip_bad)
+        else:
+            store, report = load_store(path, spec.split or None, max_side, skip_bad)
         log(str(report))
         stores.append(store)
         weights.append(spec.weight)
@@ -399,6 +412,11 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
                                             config.train.seed))
         weights.append(data.composite_weight)
         log(f"composites: {data.composites} multi-person images")
+    if data.unlabelled:
+        stores, store_weights = load_stores(data.unlabelled, data_dir, data.max_side,
+                                            data.skip_bad, log, unlabelled=True)
+        train_stores += stores
+        weights += store_weights
     augment = augment_preset(data.augment_preset if data.augment else "none")
     # Model, optimizer, metrics and the tfmot wrappers are created in the strategy's
     # scope; with several replicas batch norm normalizes over the global batch.
@@ -417,7 +435,16 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
         if config.train.trainable:
             freeze_all_but(model, config.train.trainable, log)
         model = apply_optimization(model, config)
-        compile_segmenter(model, config)
+        trained = model
+        if config.distill.teacher:
+            distill = config.distill
+            teacher = load_teacher(distill.teacher, model, distill.heatmap_weight, log)
+            log(f"distill: the teacher's forward pass costs "
+                f"{teacher_cost(teacher, config.train.batch_size, size):.2f} s per batch of "
+                f"{config.train.batch_size} (added to every training and validation step)")
+            trained = distillation_model(model, teacher, distill.mask_weight,
+                                         distill.heatmap_weight, distill.temperature)
+        compile_segmenter(trained, config)
     targets = ("mask", "centernet") if config.model.detector else ("mask",)
     train_ds = shard_by_data(keras_pairs(
         build_dataset(train_stores, size, config.train.batch_size, True, weights,
@@ -446,12 +473,13 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
     save_dir = out_dir if chief else scratch
     if chief:
         callbacks.append(JsonMetricLog(metrics_path, os.path.join(out_dir, "metrics.csv")))
-    callbacks.append(AtomicCheckpoint(os.path.join(save_dir, last_name)))
+    # The checkpoints hold the model of the recipe (the student), never the teacher.
+    callbacks.append(AtomicCheckpoint(os.path.join(save_dir, last_name), model=model))
     if val_ds is not None:
         callbacks.append(AtomicCheckpoint(
             os.path.join(save_dir, best_name), monitor=monitor_name(model),
             first_epoch=first_best_epoch, history_path=metrics_path,
-            best_path=os.path.join(out_dir, best_name)))
+            best_path=os.path.join(out_dir, best_name), model=model))
     if chief:
         callbacks.append(keras.callbacks.TensorBoard(
             os.path.join(out_dir, "tensorboard"), write_graph=False, profile_batch=0))
@@ -460,9 +488,9 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
     if verbose is None:
         verbose = 1 if os.isatty(1) else 2
     try:
-        history = model.fit(train_ds, epochs=config.train.epochs,
-                            steps_per_epoch=config.train.steps_per_epoch,
-                            validation_data=val_ds, callbacks=callbacks, verbose=verbose)
+        history = trained.fit(train_ds, epochs=config.train.epochs,
+                              steps_per_epoch=config.train.steps_per_epoch,
+                              validation_data=val_ds, callbacks=callbacks, verbose=verbose)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)

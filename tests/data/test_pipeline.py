@@ -170,6 +170,66 @@ def test_ignore_label_becomes_minus_one(tmp_path):
     assert mask[0, :8].min() == -1.0 and mask[0, 8:].max() == 0.0
 
 
+def test_ignored_pixels_are_ignored_cells_of_the_heatmap_but_centres_stay(tmp_path):
+    """Crowd regions and unlabelled photos: no penalty for detections there (-1), yet a
+    labelled person's centre next to them stays a positive."""
+    from portrait_garden.losses import CenterHeatmapLoss
+
+    labels = np.zeros((64, 64), np.uint8)
+    labels[:, 40:] = IGNORE                     # a crowd region on the right
+    labels[20:44, 8:24] = 1                     # a person on the left
+    store = ExampleStore.from_examples([Example("x", np.zeros((64, 64, 3), np.uint8), labels)],
+                                       64)
+    b = next(iter(build_dataset([store], (64, 64), 1, training=False, targets=("centernet",))))
+    heatmap = b["heatmap"].numpy()[0, ..., 0]
+    assert (heatmap[:, 10:] == -1.0).all() and (heatmap[:, :10] >= 0).all()
+    assert heatmap.max() == 1.0
+    # Confident detections inside the crowd cost nothing; outside they do.
+    loss = CenterHeatmapLoss()
+    logits = np.full((1, 16, 16, 1), -6.0, np.float32)
+    logits[0, 2:4, 3:5] = 6.0                    # the person's centre cell
+    base = float(loss(b["heatmap"], logits))
+    in_crowd, outside = logits.copy(), logits.copy()
+    in_crowd[0, 5, 12] = 6.0
+    outside[0, 12, 1] = 6.0
+    assert float(loss(b["heatmap"], in_crowd)) == pytest.approx(base)
+    assert float(loss(b["heatmap"], outside)) > base + 1.0
+
+
+def test_unlabelled_photos_give_no_supervised_target(tmp_path):
+    from PIL import Image
+
+    from portrait_garden.data import read_unlabelled
+    from portrait_garden.data.pipeline import load_unlabelled_store
+    from portrait_garden.losses import CenterHeatmapLoss, SegmentationLoss
+
+    (tmp_path / "photos" / "images").mkdir(parents=True)
+    for i, size in enumerate(((50, 70), (40, 40))):
+        Image.fromarray(np.full((*size, 3), 60 + 60 * i, np.uint8)).save(
+            tmp_path / "photos" / "images" / f"{i}.jpg")
+    (tmp_path / "photos" / "images" / "notes.txt").write_text("not a photo")
+    examples, report = read_unlabelled(str(tmp_path / "photos"), max_side=35)
+    assert report.read == 2 and [e.id for e in examples] == ["0", "1"]
+    assert examples[0].image.shape == (25, 35, 3) and (examples[0].labels == IGNORE).all()
+    store, _ = load_unlabelled_store(str(tmp_path / "photos"), max_side=40)
+    b = next(iter(build_dataset([store], (32, 32), 2, training=False, targets=("centernet",))))
+    # The square photo fills the frame: every pixel and every heatmap cell is ignored,
+    # so the supervised losses are exactly 0 whatever the model says.
+    assert (b["mask"].numpy()[1] == -1.0).all() and (b["heatmap"].numpy()[1] == -1.0).all()
+    square = {k: b[k][1:] for k in ("mask", "heatmap")}
+    assert float(SegmentationLoss()(square["mask"], tf.random.normal([1, 32, 32, 1]))) == 0.0
+    assert float(CenterHeatmapLoss()(square["heatmap"], tf.random.normal([1, 8, 8, 1]))) == 0.0
+    (tmp_path / "empty" / "images").mkdir(parents=True)
+    with pytest.raises(pg_data_error(), match="no usable images"):
+        read_unlabelled(str(tmp_path / "empty"))
+
+
+def pg_data_error():
+    from portrait_garden.data import DataError
+
+    return DataError
+
+
 def test_composites_overlap_and_have_exact_instance_masks():
     rng = np.random.default_rng(0)
     person = np.zeros((40, 20), np.uint8)
