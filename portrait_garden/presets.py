@@ -22,7 +22,8 @@ SAVED_MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 """Where the presets live (the repository's `saved_models/`; install with `pip install -e`)."""
 
 PRESETS = {
-    "portrait_instance_mbv2_256": "fast: MobileNetV2 0.5 from scratch, 256x256",
+    "portrait_instance_mbv2_256": "fast: MobileNetV2 0.5 distilled from the accurate preset, "
+                                  "256x256",
     "portrait_instance_mbv2_100_256": "accurate: MobileNetV2 1.0 from ImageNet, 256x256",
 }
 """Preset name -> one-line description."""

@@ -19,6 +19,16 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = "saved_models/portrait_instance_mbv2_256"
+"""The fast preset: since session 26 the width-0.5 student distilled from the accurate one."""
+OLD_FAST = "exports/fast_scratch"
+"""The fast preset before distillation (width 0.5 from scratch): restore it with
+`mkdir -p exports/fast_scratch && git archive 0501d65 saved_models/portrait_instance_mbv2_256
+| tar -x -C exports/fast_scratch --strip-components 2`. Its sections are history."""
+OLD_NAMES = ("portrait_instance_mbv2_256", "fast_scratch")
+"""Row-name prefixes of the old fast preset in benchmark JSON: measured in its shipped
+folder before distillation, `fast_scratch` when re-run from `OLD_FAST`."""
+DIST = "results/distill"
+DIST_RUN = "runs/portrait_instance_mbv2_050_256_distill"
 PRETRAINED = "saved_models/portrait_instance_mbv2_100_256"
 """The ImageNet-pretrained width-1.0 instance checkpoint (not the default yet)."""
 PRE = "results/pretrained"
@@ -38,10 +48,10 @@ JOBS = [
                               "runs/ablation_paper --json results/ablation.json"),
     _evaluate("runs/ablation_plain/last.keras", "pfcn", "val", "results/eval_ablation_plain.json"),
     _evaluate("runs/ablation_paper/best.keras", "pfcn", "val", "results/eval_ablation_paper.json"),
-    *[_evaluate(f"{SHIPPED}/model_{p}.tflite", d, s, f"results/eval_{p}_{d}.json")
+    *[_evaluate(f"{OLD_FAST}/model_{p}.tflite", d, s, f"results/eval_{p}_{d}.json")
       for p in ("float16", "int8") for d, s in (("pfcn", "val"), ("vikram", None),
                                                 ("pfg_sports", None))],
-    *[_evaluate(f"{SHIPPED}/model.keras", "pfg_sports", None, f"results/eval_{g}_pfg_sports.json",
+    *[_evaluate(f"{OLD_FAST}/model.keras", "pfg_sports", None, f"results/eval_{g}_pfg_sports.json",
                 f" --grouping {g}") for g in ("affinity", "box")],
     _evaluate("exports/instance_float/model_float32.tflite", "pfg_sports", None,
               "results/eval_float32_pfg_sports.json"),
@@ -58,10 +68,10 @@ JOBS = [
        f"portrait-garden benchmark --model {PRETRAINED} {SHIPPED} --dataset {d} --split val "
        f"{DATA} --repeats 100 --out {PRE}/benchmark_{d}") for d in ("pfcn", "vikram")],
     ("exports/fast_photo_res/export.json",
-     f"portrait-garden export --model {SHIPPED}/model.keras --out exports/fast_photo_res "
+     f"portrait-garden export --model {OLD_FAST}/model.keras --out exports/fast_photo_res "
      f"--quantizations float16 int8 {DATA}"),
     ("results/photo_sizes/benchmark.json",
-     f"portrait-garden benchmark --model {SHIPPED} exports/fast_photo_res --no-peer "
+     f"portrait-garden benchmark --model {OLD_FAST} exports/fast_photo_res --no-peer "
      "--repeats 30 --photo-sizes 480x640 720x960 1080x1920 --out results/photo_sizes"),
     *[_evaluate(f"{m}/{f}", "pfg_sports", None, f"{COCO}/{n}_keras_pfg_sports.json")
       for m, f, n in ((PRETRAINED, "model.keras", "default"),
@@ -70,9 +80,17 @@ JOBS = [
     _evaluate(f"{PRETRAINED}/model.keras", "pfg_sports", None,
               f"{COCO}/default_keras_pfg_sports_floor015.json",
               " --score-floor 0.15 --max-detections 8"),
+    *[_evaluate(f"{run}/best.keras", d, "val", f"{DIST}/eval_{name}_keras_{d}.json")
+      for run, name in ((DIST_RUN, "distill"), (f"{DIST_RUN}_control", "control"))
+      for d in ("pfcn", "vikram")],
+    *[_evaluate(f"{SHIPPED}/model_{p}.tflite", d, "val", f"{DIST}/eval_{p}_{d}.json")
+      for p in ("float16", "int8") for d in ("pfcn", "vikram")],
+    _evaluate(f"{SHIPPED}/model_float16.tflite", "pfg_sports", None,
+              f"{DIST}/eval_float16_pfg_sports.json"),
     ("results/benchmark/benchmark.json",
-     f"portrait-garden benchmark --model {SHIPPED} exports/instance_float exports/instance_prune50 "
-     f"exports/instance_qat exports/instance_prune50_qat --dataset pfcn --split val {DATA} "
+     f"portrait-garden benchmark --model {OLD_FAST} exports/instance_float "
+     f"exports/instance_prune50 exports/instance_qat exports/instance_prune50_qat "
+     f"--dataset pfcn --split val {DATA} "
      "--photo-sizes 480x640 720x960 1080x1920 --out results/benchmark"),
 ]
 
@@ -123,8 +141,11 @@ def render():
     out = []
     add = out.append
     sections["shipped"] = out
-    add("### The fast preset: MobileNetV2 0.5 from scratch\n")
-    add(f"`{SHIPPED}/`: float16 and full-integer int8 (QAT) `.tflite`, one command per cell "
+    add("### History: the fast preset before distillation (MobileNetV2 0.5 from scratch)\n")
+    add(f"Until session 26 `{SHIPPED}/` held this model; its files are in git at commit "
+        f"0501d65 (`{OLD_FAST}` in the commands; restore it with `git archive`, see "
+        "`tools/readme_results.py`). Float16 and full-integer int8 (QAT) `.tflite`, one "
+        "command per cell "
         f"group: `{command('results/eval_float16_pfcn.json')}` and likewise for the other "
         "files and datasets (`vikram` and `pfg_sports` are held out from training).\n")
     add("| file | dataset | images | person IoU | mean image IoU | 2-class mIoU | boundary F "
@@ -176,7 +197,7 @@ def render():
                 f"ms, whole pipeline {o['pipeline_ms']:.2f} ms: pre/post-processing + "
                 f"superpixels + affinity add {o['pipeline_ms'] - o['network_ms']:.2f} ms.")
     shipped_sizes = [r for r in bench.get("photo_sizes", [])
-                     if r["name"].startswith(os.path.basename(SHIPPED) + "/")]
+                     if r["name"].split("/")[0] in OLD_NAMES]
     if shipped_sizes:
         sizes = list(dict.fromkeys(r["photo_size"] for r in shipped_sizes))
         names = list(dict.fromkeys(r["name"] for r in shipped_sizes))
@@ -205,7 +226,7 @@ def render():
     sections["targets"] = out
     by = {r["name"]: r for r in rows}
     peer = next(r for r in rows if r["kind"] == "peer")
-    shipped = os.path.basename(SHIPPED)
+    shipped = next(n for n in OLD_NAMES if f"{n}/network_int8.tflite" in by)
     f16, i8 = load("results/eval_float16_pfcn.json"), load("results/eval_int8_pfcn.json")
     vik = load("results/eval_float16_vikram.json")
     sports = load("results/eval_int8_pfg_sports.json")
@@ -215,7 +236,7 @@ def render():
     pruned = by["instance_prune50/model_float32.tflite"]
     overhead = [o for o in bench["pipeline_overhead"] if o["threads"] == 1
                 and o["export"] == shipped]
-    add("### Targets\n")
+    add("### Targets of the fast preset before distillation\n")
     add("| target | figure | |")
     add("|---|---|---|")
 
@@ -247,7 +268,9 @@ def render():
         target(f"grouping + pre/post add <= 5 ms over the network ({o['precision']}, 1 thread)",
                f"{added:.2f} ms", added <= 5.0)
     if os.path.exists(os.path.join(ROOT, PRE, "eval_float16_pfcn.json")):
-        sections["pretrained"] = render_pretrained() + render_pretrained_ablation()
+        sections["pretrained"] = (render_pretrained() + render_distill()
+                                  + render_pretrained_ablation())
+    sections["fast"] = render_distill()
     sections["targets"] += render_coco_standard() + render_photo_sizes()
     return {k: "\n".join(v) + "\n" for k, v in sections.items()}
 
@@ -292,9 +315,9 @@ def render_photo_sizes():
     out = ["", "### Cost of photo-resolution labels and the antialiased letterbox\n"]
     add = out.append
     add(f"`{command('exports/fast_photo_res/export.json')}`, then `{command(path)}` "
-        f"(1 thread, ai-edge-litert, CPU `{bench['cpu']}`, one run). `{SHIPPED}` holds files "
-        "exported before both changes; `exports/fast_photo_res` is the same `model.keras` "
-        "exported now (int8 there is post-training, not QAT).\n")
+        f"(1 thread, ai-edge-litert, CPU `{bench['cpu']}`, one run). The old fast preset "
+        "holds files exported before both changes; `exports/fast_photo_res` is the same "
+        "`model.keras` exported now (int8 there is post-training, not QAT).\n")
     add("| photo | " + " | ".join(f"{os.path.basename(os.path.dirname(n))}/{os.path.basename(n)}"
                                    for n in _photo_models(bench)) + " |")
     add("|---|" + "---|" * len(_photo_models(bench)))
@@ -304,9 +327,10 @@ def render_photo_sizes():
     for size in sizes:
         add(f"| {size} | " + " | ".join(f"{by[(n, size)]:.2f} ms" for n in _photo_models(bench))
             + " |")
-    old, new = (f"{os.path.basename(SHIPPED)}/model_int8.tflite",
-                "fast_photo_res/model_int8.tflite")
-    if (old, "1080x1920") in by and (new, "1080x1920") in by:
+    old = next((f"{n}/model_int8.tflite" for n in OLD_NAMES
+                if (f"{n}/model_int8.tflite", "1080x1920") in by), None)
+    new = "fast_photo_res/model_int8.tflite"
+    if old and (old, "1080x1920") in by and (new, "1080x1920") in by:
         ratio = by[(new, "1080x1920")] / by[(old, "1080x1920")]
         add(f"\nAt 1080x1920 the new int8 pipeline takes {ratio:.2f}x the old one "
             f"(budget 1.3x: {'met' if ratio <= 1.3 else '**missed**'}).")
@@ -438,6 +462,89 @@ def render_pretrained():
     return out
 
 
+def render_distill():
+    """The fast preset: the width-0.5 student distilled from the accurate preset, its
+    control without the teacher, the shipped files, and the distillation issue's targets."""
+    paths = {(m, d): f"{DIST}/eval_{m}_{d}.json"
+             for m in ("distill_keras", "control_keras", "float16", "int8")
+             for d in ("pfcn", "vikram")}
+    paths.update({("teacher", d): f"{PRE}/eval_float16_{d}.json" for d in ("pfcn", "vikram")})
+    e = {k: load(p) for k, p in paths.items() if os.path.exists(os.path.join(ROOT, p))}
+    if ("float16", "pfcn") not in e:
+        return []
+    out = []
+    add = out.append
+    add(f"### The fast preset: `{SHIPPED}/`, distilled from the accurate one\n")
+    add("The paper's network at width 0.5 with the CenterNet detector (no neck), initialised "
+        "from the earlier fast preset and fine-tuned with the supervised losses plus the "
+        "accurate preset's person mask and centre heatmap as targets "
+        "(`recipes/portrait_instance_mbv2_050_256_distill.yaml`, 4 x 200 steps of 16, the "
+        "teacher's data plus 1,094 unlabelled ccp photos), then quantization-aware training "
+        "with the teacher still on (`..._distill_qat.yaml`). The control is the same run "
+        "without the teacher and the unlabelled photos (same steps, labelled data and seed). "
+        f"Commands: `{command(paths[('distill_keras', 'pfcn')])}`, "
+        f"`{command(paths[('float16', 'pfcn')])}` and likewise.\n")
+    add("| model | PFCN val IoU | boundary F | vikram val IoU | boundary F |")
+    add("|---|---|---|---|---|")
+    labels = {"teacher": "teacher: the accurate preset, `model_float16.tflite`",
+              "distill_keras": "distilled student, `best.keras`",
+              "control_keras": "control (no teacher), `best.keras`",
+              "float16": "shipped `model_float16.tflite`",
+              "int8": "shipped `model_int8.tflite` (QAT)"}
+    for m, label in labels.items():
+        if (m, "pfcn") in e and (m, "vikram") in e:
+            p, v = e[(m, "pfcn")], e[(m, "vikram")]
+            add(f"| {label} | {f4(p['person_iou'])} | {f4(p['boundary_f'])} | "
+                f"{f4(v['person_iou'])} | {f4(v['boundary_f'])} |")
+    sports = f"{DIST}/eval_float16_pfg_sports.json"
+    if os.path.exists(os.path.join(ROOT, sports)):
+        r = load(sports)
+        add(f"\npfg_sports (held out), shipped float16 at its serving settings: person IoU "
+            f"{f4(r['person_iou'])}, mask AP {f4(r.get('mask_ap'))} / AP50 "
+            f"{f4(r.get('mask_ap50'))} (`{command(sports)}`).")
+    add("\n| target (issue: the fast model) | figure | |")
+    add("|---|---|---|")
+
+    def target(label, figure, met):
+        add(f"| {label} | {figure} | {'met' if met else '**missed**'} |")
+
+    def iou(m, d):
+        return e[(m, d)]["person_iou"] if (m, d) in e else None
+
+    for d, name in (("pfcn", "PFCN val"), ("vikram", "vikram val")):
+        if iou("float16", d) is not None and iou("teacher", d) is not None:
+            gap = 100 * (iou("float16", d) - iou("teacher", d))
+            target(f"student float16 within 1.0 point of the teacher ({name})",
+                   f"{gap:+.2f} points", gap >= -1.0)
+    target("student float16 >= 0.955 on PFCN val", f4(iou("float16", "pfcn")),
+           iou("float16", "pfcn") >= 0.955)
+    for d, name in (("pfcn", "PFCN val"), ("vikram", "vikram val")):
+        if iou("distill_keras", d) is not None and iou("control_keras", d) is not None:
+            gain = 100 * (iou("distill_keras", d) - iou("control_keras", d))
+            target(f"distillation beats the control ({name}, `best.keras`)",
+                   f"{gain:+.2f} points", gain > 0)
+    if iou("int8", "pfcn") is not None:
+        gap = 100 * (iou("int8", "pfcn") - iou("float16", "pfcn"))
+        target("QAT int8 within 0.5 points of float16 (PFCN val)", f"{gap:+.2f} points",
+               gap >= -0.5)
+    bench_path = f"{PRE}/benchmark_pfcn/benchmark.json"
+    if os.path.exists(os.path.join(ROOT, bench_path)):
+        bench = load(bench_path)
+        rows = {r["name"]: r for r in bench["rows"]}
+        peer = next(r for r in bench["rows"] if r["kind"] == "peer")
+        add("")
+        for file, what in (("network_int8", "int8 network alone (like MediaPipe's file)"),
+                           ("model_int8", "whole pipeline int8"),
+                           ("model_float16", "whole pipeline float16")):
+            r = rows.get(f"{os.path.basename(SHIPPED)}/{file}.tflite")
+            if r:
+                add(f"- {what}, 1 thread: {r['median_ms_1t']:.2f} ms vs MediaPipe "
+                    f"{peer['median_ms_1t']:.2f} ms ({r['vs_peer_1t']:.2f}x), same run "
+                    f"(`{command(bench_path)}`, CPU `{bench.get('cpu')}`).")
+    add("")
+    return out
+
+
 def preset_figures(preset):
     """`preset.json` of a shipped folder: per file, person IoU on each benchmarked set and
     1-thread latency, with MediaPipe's from the same run (the `{PRE}/benchmark_*` runs,
@@ -505,9 +612,10 @@ def main():
     replace_between_markers(os.path.join(ROOT, "README.md"),
                             _after_intro(sections["ablation"], sections.get("pretrained", ""))
                             + "\n" + sections["shipped"] + "\n" + sections["targets"])
-    card = sections["shipped"].replace("](results/", "](../../results/")
+    fast_card = sections["fast"] if sections["fast"].strip() else (
+        sections["shipped"] + "\n" + sections["targets"])
     replace_between_markers(os.path.join(ROOT, SHIPPED, "MODEL_CARD.md"),
-                            card + "\n" + sections["targets"])
+                            fast_card.replace("](results/", "](../../results/"))
     if "pretrained" in sections:
         replace_between_markers(os.path.join(ROOT, PRETRAINED, "MODEL_CARD.md"),
                                 sections["pretrained"].replace("](results/", "](../../results/"))
