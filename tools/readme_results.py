@@ -506,7 +506,8 @@ def render_distill():
     add("|---|---|---|")
 
     def target(label, figure, met):
-        add(f"| {label} | {figure} | {'met' if met else '**missed**'} |")
+        state = met if isinstance(met, str) else "met" if met else "**missed**"
+        add(f"| {label} | {figure} | {state} |")
 
     def iou(m, d):
         return e[(m, d)]["person_iou"] if (m, d) in e else None
@@ -521,8 +522,9 @@ def render_distill():
     for d, name in (("pfcn", "PFCN val"), ("vikram", "vikram val")):
         if iou("distill_keras", d) is not None and iou("control_keras", d) is not None:
             gain = 100 * (iou("distill_keras", d) - iou("control_keras", d))
-            target(f"distillation beats the control ({name}, `best.keras`)",
-                   f"{gain:+.2f} points", gain > 0)
+            target(f"distilled minus control ({name}, `best.keras`; one seed each)",
+                   f"{gain:+.2f} points", "gain" if gain >= 0.5 else "**loss**"
+                   if gain <= -0.5 else "no clear difference")
     if iou("int8", "pfcn") is not None:
         gap = 100 * (iou("int8", "pfcn") - iou("float16", "pfcn"))
         target("QAT int8 within 0.5 points of float16 (PFCN val)", f"{gap:+.2f} points",
@@ -543,6 +545,40 @@ def render_distill():
                     f"(`{command(bench_path)}`, CPU `{bench.get('cpu')}`).")
     add("")
     return out
+
+
+PRESETS_BEGIN, PRESETS_END = "<!-- presets:begin -->", "<!-- presets:end -->"
+
+
+def render_presets():
+    """The README's first-screen table: both presets beside MediaPipe's selfie segmenter,
+    from the two benchmark runs that hold them side by side."""
+    benches = {}
+    for d in ("pfcn", "vikram"):
+        path = f"{PRE}/benchmark_{d}/benchmark.json"
+        if os.path.exists(os.path.join(ROOT, path)):
+            benches[d] = load(path)
+    if "pfcn" not in benches:
+        return ""
+    iou = {(d, r["name"]): r.get("person_iou") for d, b in benches.items() for r in b["rows"]}
+    pfcn = benches["pfcn"]
+    out = ["| preset / file | PFCN val IoU | vikram val IoU | bytes | 1 thread ms | "
+           "x MediaPipe |", "|---|---|---|---|---|---|"]
+    for r in pfcn["rows"]:
+        name = r["name"] if r["kind"] != "peer" else "MediaPipe selfie segmenter (peer)"
+        if r["kind"] != "peer" and not r["name"].endswith(("model_float16.tflite",
+                                                          "model_int8.tflite")):
+            continue
+        default = " (default)" if r["name"].startswith(os.path.basename(PRETRAINED)) else ""
+        out.append(f"| {name}{default} | {f4(r.get('person_iou'))} | "
+                   f"{f4(iou.get(('vikram', r['name'])))} | {r['bytes']:,} | "
+                   f"{r['median_ms_1t']:.2f} | {r.get('vs_peer_1t', 1.0):.2f}x |")
+    bench_command = command(f"{PRE}/benchmark_pfcn/benchmark.json")
+    out.append(f"\nWhole pipeline (photo in, one mask per person out) at 256x256; MediaPipe's "
+               "file is a network alone (one mask, no persons). Rendered by "
+               f"`python tools/readme_results.py` from `{bench_command}` "
+               f"and its `--dataset vikram` twin: one run each, CPU `{pfcn.get('cpu')}`.")
+    return "\n".join(out) + "\n"
 
 
 def preset_figures(preset):
@@ -581,15 +617,15 @@ def _after_intro(text, insert):
     return f"{intro}\n{insert}\n### {rest}" if insert else text
 
 
-def replace_between_markers(path, text):
+def replace_between_markers(path, text, begin=BEGIN, end=END):
     with open(path, encoding="utf-8") as f:
         doc = f.read()
-    if BEGIN not in doc or END not in doc:
-        sys.exit(f"{path} lacks the {BEGIN} / {END} markers.")
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    if begin not in doc or end not in doc:
+        sys.exit(f"{path} lacks the {begin} / {end} markers.")
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
     with open(path, "w", encoding="utf-8") as f:
-        f.write(head + BEGIN + "\n" + text + END + tail)
+        f.write(head + begin + "\n" + text + end + tail)
 
 
 def main():
@@ -612,6 +648,10 @@ def main():
     replace_between_markers(os.path.join(ROOT, "README.md"),
                             _after_intro(sections["ablation"], sections.get("pretrained", ""))
                             + "\n" + sections["shipped"] + "\n" + sections["targets"])
+    presets = render_presets()
+    if presets:
+        replace_between_markers(os.path.join(ROOT, "README.md"), presets,
+                                PRESETS_BEGIN, PRESETS_END)
     fast_card = sections["fast"] if sections["fast"].strip() else (
         sections["shipped"] + "\n" + sections["targets"])
     replace_between_markers(os.path.join(ROOT, SHIPPED, "MODEL_CARD.md"),
