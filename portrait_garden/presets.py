@@ -3,7 +3,7 @@
 A preset is a folder of `saved_models/` in the repository: `model.keras` (the
 tf_keras network), `export.json` (serving settings), the `.tflite` files,
 `MODEL_CARD.md` and `preset.json` (its evaluation and benchmark figures, written
-by `tools/ship_model.py`).
+by `tools/readme_results.py`).
 
 Example:
 >>> import portrait_garden as pg

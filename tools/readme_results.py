@@ -87,6 +87,8 @@ JOBS = [
       for p in ("float16", "int8") for d in ("pfcn", "vikram")],
     _evaluate(f"{SHIPPED}/model_float16.tflite", "pfg_sports", None,
               f"{DIST}/eval_float16_pfg_sports.json"),
+    *[_evaluate(f"{OLD_FAST}/model_float16.tflite", d, "val", f"{DIST}/eval_replaced_{d}.json")
+      for d in ("pfcn", "vikram")],
     ("results/benchmark/benchmark.json",
      f"portrait-garden benchmark --model {OLD_FAST} exports/instance_float "
      f"exports/instance_prune50 exports/instance_qat exports/instance_prune50_qat "
@@ -450,23 +452,32 @@ def render_pretrained():
                i8["person_iou"] >= f16["person_iou"] - 0.005)
     if "pfcn" in benches:
         add("")
-        rows = {r["name"]: r for r in benches["pfcn"]["rows"]}
-        peer = next(r for r in benches["pfcn"]["rows"] if r["kind"] == "peer")
-        for file, what in (("model_int8", "whole pipeline int8"),
-                           ("model_float16", "whole pipeline float16"),
-                           ("network_int8", "network alone int8 (like MediaPipe's file)")):
-            r = rows.get(f"{name}/{file}.tflite")
-            if r:
-                add(f"- {what}, 1 thread: {r['median_ms_1t']:.2f} ms vs MediaPipe "
-                    f"{peer['median_ms_1t']:.2f} ms ({r['vs_peer_1t']:.2f}x), same run.")
+        out += latency_lines(benches["pfcn"], name)
     return out
+
+
+def latency_lines(bench, preset_name, source=""):
+    """One line per file of a preset: 1-thread median ms against MediaPipe's from the same
+    benchmark run (`source`: text added to each line, e.g. the command)."""
+    rows = {r["name"]: r for r in bench["rows"]}
+    peer = next(r for r in bench["rows"] if r["kind"] == "peer")
+    lines = []
+    for file, what in (("network_int8", "int8 network alone (like MediaPipe's file)"),
+                       ("model_int8", "whole pipeline int8"),
+                       ("model_float16", "whole pipeline float16")):
+        r = rows.get(f"{preset_name}/{file}.tflite")
+        if r:
+            lines.append(f"- {what}, 1 thread: {r['median_ms_1t']:.2f} ms vs MediaPipe "
+                         f"{peer['median_ms_1t']:.2f} ms ({r['vs_peer_1t']:.2f}x), same run"
+                         f"{source}.")
+    return lines
 
 
 def render_distill():
     """The fast preset: the width-0.5 student distilled from the accurate preset, its
     control without the teacher, the shipped files, and the distillation issue's targets."""
     paths = {(m, d): f"{DIST}/eval_{m}_{d}.json"
-             for m in ("distill_keras", "control_keras", "float16", "int8")
+             for m in ("distill_keras", "control_keras", "float16", "int8", "replaced")
              for d in ("pfcn", "vikram")}
     paths.update({("teacher", d): f"{PRE}/eval_float16_{d}.json" for d in ("pfcn", "vikram")})
     e = {k: load(p) for k, p in paths.items() if os.path.exists(os.path.join(ROOT, p))}
@@ -490,7 +501,8 @@ def render_distill():
               "distill_keras": "distilled student, `best.keras`",
               "control_keras": "control (no teacher), `best.keras`",
               "float16": "shipped `model_float16.tflite`",
-              "int8": "shipped `model_int8.tflite` (QAT)"}
+              "int8": "shipped `model_int8.tflite` (QAT)",
+              "replaced": f"the fast preset it replaced, `{OLD_FAST}/model_float16.tflite`"}
     for m, label in labels.items():
         if (m, "pfcn") in e and (m, "vikram") in e:
             p, v = e[(m, "pfcn")], e[(m, "vikram")]
@@ -532,17 +544,9 @@ def render_distill():
     bench_path = f"{PRE}/benchmark_pfcn/benchmark.json"
     if os.path.exists(os.path.join(ROOT, bench_path)):
         bench = load(bench_path)
-        rows = {r["name"]: r for r in bench["rows"]}
-        peer = next(r for r in bench["rows"] if r["kind"] == "peer")
         add("")
-        for file, what in (("network_int8", "int8 network alone (like MediaPipe's file)"),
-                           ("model_int8", "whole pipeline int8"),
-                           ("model_float16", "whole pipeline float16")):
-            r = rows.get(f"{os.path.basename(SHIPPED)}/{file}.tflite")
-            if r:
-                add(f"- {what}, 1 thread: {r['median_ms_1t']:.2f} ms vs MediaPipe "
-                    f"{peer['median_ms_1t']:.2f} ms ({r['vs_peer_1t']:.2f}x), same run "
-                    f"(`{command(bench_path)}`, CPU `{bench.get('cpu')}`).")
+        out += latency_lines(bench, os.path.basename(SHIPPED),
+                             f" (`{command(bench_path)}`, CPU `{bench.get('cpu')}`)")
     add("")
     return out
 

@@ -8,7 +8,7 @@ saves the student itself, never the teacher.
 
 Terms (`DistillConfig`):
   mask: T^2 * BCE(sigmoid(student / T), sigmoid(teacher / T)), mean over pixels;
-  heatmap: sum over cells of BCE(student, teacher) / the teacher's heatmap mass,
+  heatmap: sum over cells of KL(teacher || student) / the teacher's heatmap mass,
     the soft counterpart of the focal loss's division by the number of centres.
 
 Photos without labels (`data.unlabelled`) carry `IGNORE` labels, so the
@@ -69,18 +69,14 @@ def mask_term(student_logits, teacher_logits, temperature=1.0):
 
 
 def heatmap_term(student_logits, teacher_logits):
-    """`[B]`: BCE of the student's centre heatmap against the teacher's, summed over
-    cells and divided by the teacher's heatmap mass (at least 1)."""
-    target = tf.stop_gradient(tf.sigmoid(tf.cast(teacher_logits, tf.float32)))
-    if target.shape[1:3] != student_logits.shape[1:3]:
-        target = tf.image.resize(target, tf.shape(student_logits)[1:3], "bilinear")
+    """`[B]`: KL divergence of the student's centre heatmap from the teacher's (BCE minus
+    the teacher's entropy, 0 when they match), summed over cells and divided by the
+    teacher's heatmap mass (at least 1)."""
+    teacher_logits = tf.stop_gradient(tf.cast(teacher_logits, tf.float32))
+    target = tf.sigmoid(teacher_logits)
     ce = tf.nn.sigmoid_cross_entropy_with_logits(
         labels=target, logits=tf.cast(student_logits, tf.float32))
-    # Only the part of the BCE above its minimum (the target's entropy) pulls; the
-    # minimum is subtracted so a perfect student scores 0.
-    entropy = tf.nn.sigmoid_cross_entropy_with_logits(
-        labels=target, logits=tf.math.log(tf.maximum(target, 1e-6))
-        - tf.math.log(tf.maximum(1.0 - target, 1e-6)))
+    entropy = tf.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=teacher_logits)
     return tf.reduce_sum(ce - entropy, [1, 2, 3]) / tf.maximum(
         tf.reduce_sum(target, [1, 2, 3]), 1.0)
 

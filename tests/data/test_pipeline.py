@@ -7,6 +7,7 @@ import tensorflow as tf
 from portrait_garden.data import (
     IGNORE,
     AugmentConfig,
+    DataError,
     Example,
     ExampleStore,
     apply_warp,
@@ -220,14 +221,8 @@ def test_unlabelled_photos_give_no_supervised_target(tmp_path):
     assert float(SegmentationLoss()(square["mask"], tf.random.normal([1, 32, 32, 1]))) == 0.0
     assert float(CenterHeatmapLoss()(square["heatmap"], tf.random.normal([1, 8, 8, 1]))) == 0.0
     (tmp_path / "empty" / "images").mkdir(parents=True)
-    with pytest.raises(pg_data_error(), match="no usable images"):
+    with pytest.raises(DataError, match="no usable images"):
         read_unlabelled(str(tmp_path / "empty"))
-
-
-def pg_data_error():
-    from portrait_garden.data import DataError
-
-    return DataError
 
 
 def test_composites_overlap_and_have_exact_instance_masks():
