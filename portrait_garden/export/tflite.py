@@ -26,6 +26,19 @@ def _serving_function(model, output_names):
     return serve
 
 
+def _variables_only(model):
+    """A `tf.Module` that tracks `model`'s variables and nothing else.
+
+    The converter saves its trackable object as a SavedModel before converting. Given the
+    Keras model itself it traces every layer's call functions for that SavedModel (about
+    2/3 of a conversion's time, e.g. 99 s of 145 s for a small QAT network); the concrete
+    function only needs the variables it captures.
+    """
+    holder = tf.Module()
+    holder.model_variables = list(model.variables)
+    return holder
+
+
 def convert_to_tflite(model, quantization="float32", output_names=None,
                       representative_images=None):
     """Converts a Keras model (batch 1) to a TFLite flatbuffer with builtin ops only.
@@ -46,7 +59,7 @@ def convert_to_tflite(model, quantization="float32", output_names=None,
     """
     serve = _serving_function(model, output_names)
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [serve.get_concrete_function()], model)
+        [serve.get_concrete_function()], _variables_only(model))
     images = list(representative_images or [])
     if quantization == "int8" and not images:
         raise ValueError("quantization='int8' needs representative_images: a few "
