@@ -91,7 +91,7 @@ def test_config_round_trip_rebuilds_the_same_network(tiny_model, tiny_images):
     assert max_abs_diff(clone(tiny_images), tiny_model(tiny_images)) == 0.0
 
 
-@pytest.mark.parametrize("fmt", ["keras", "savedmodel"])
+@pytest.mark.parametrize("fmt", ["keras", pytest.param("savedmodel", marks=pytest.mark.slow)])
 def test_save_and_load_model_give_identical_outputs(tiny_model, tiny_images, tmp_path, fmt):
     path = str(tmp_path / ("model.keras" if fmt == "keras" else "model"))
     tiny_model.save(path)

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -32,9 +33,25 @@ def _epochs_logged(out):
         return [entry["epoch"] for entry in json.load(f)]
 
 
-def test_train_writes_checkpoints_logs_and_config(tmp_path):
+@pytest.fixture(scope="module")
+def seg_run(tmp_path_factory):
+    """One tiny 2-epoch segmentation run, shared: the tests that read a finished run or
+    start from its checkpoint (init_from, resume) do not each train their own."""
+    tmp_path = tmp_path_factory.mktemp("seg")
     out = str(tmp_path / "run")
     history = train(_tiny_config(tmp_path), out, verbose=0, log=lambda *_: None)
+    return tmp_path, out, history
+
+
+def _copy_run(seg_run, tmp_path):
+    """A private copy of the shared run, for tests that write into it."""
+    out = str(tmp_path / "run")
+    shutil.copytree(seg_run[1], out)
+    return out
+
+
+def test_train_writes_checkpoints_logs_and_config(seg_run):
+    tmp_path, out, history = seg_run
     assert len(history.history["loss"]) == 2
     for name in ("config.yaml", "best.keras", "last.keras", "metrics.csv", "metrics.json",
                  "backup"):
@@ -46,12 +63,11 @@ def test_train_writes_checkpoints_logs_and_config(tmp_path):
 
 
 @pytest.mark.slow
-def test_resume_continues_at_the_saved_epoch(tmp_path):
-    out = str(tmp_path / "run")
-    train(_tiny_config(tmp_path, epochs=2), out, verbose=0, log=lambda *_: None)
+def test_resume_continues_at_the_saved_epoch(seg_run, tmp_path):
+    out = _copy_run(seg_run, tmp_path)
     with pytest.raises(RunExistsError, match="--resume"):
-        train(_tiny_config(tmp_path, epochs=3), out, verbose=0, log=lambda *_: None)
-    history = train(_tiny_config(tmp_path, epochs=3), out, resume=True, verbose=0,
+        train(_tiny_config(seg_run[0], epochs=3), out, verbose=0, log=lambda *_: None)
+    history = train(_tiny_config(seg_run[0], epochs=3), out, resume=True, verbose=0,
                     log=lambda *_: None)
     assert len(history.history["loss"]) == 1        # only epoch 3 ran
     assert _epochs_logged(out) == [1, 2, 3]
@@ -86,9 +102,8 @@ def test_learning_rate_schedules():
 
 
 @pytest.mark.slow
-def test_instance_recipe_trains_detector_with_composites_and_init_from(tmp_path):
-    seg_out = str(tmp_path / "seg")
-    train(_tiny_config(tmp_path, epochs=1), seg_out, verbose=0, log=lambda *_: None)
+def test_instance_recipe_trains_detector_with_composites_and_init_from(seg_run, tmp_path):
+    seg_out = seg_run[1]
     messages = []
     config = _tiny_config(
         tmp_path, epochs=1, recipe="portrait_instance_mbv2_256.yaml",
@@ -184,11 +199,10 @@ def test_quantize_and_prune_in_one_run_is_refused(tmp_path):
         train(config, str(tmp_path / "run"), verbose=0, log=lambda *_: None)
 
 
-def test_freeze_batchnorm_keeps_the_loaded_statistics(tmp_path):
+def test_freeze_batchnorm_keeps_the_loaded_statistics(seg_run, tmp_path):
     import tf_keras as keras
 
-    seg_out = str(tmp_path / "seg")
-    train(_tiny_config(tmp_path, epochs=1), seg_out, verbose=0, log=lambda *_: None)
+    seg_out = seg_run[1]
 
     def moving_means(model):
         return {layer.name: layer.moving_mean.numpy() for layer in model.layers
@@ -207,9 +221,8 @@ def test_freeze_batchnorm_keeps_the_loaded_statistics(tmp_path):
 DETECTOR_PREFIXES = "[detector_, center_heatmap, box_size]"
 
 
-def test_trainable_prefixes_train_the_detector_on_a_frozen_segmenter(tmp_path):
-    seg_out = str(tmp_path / "seg")
-    train(_tiny_config(tmp_path, epochs=1), seg_out, verbose=0, log=lambda *_: None)
+def test_trainable_prefixes_train_the_detector_on_a_frozen_segmenter(seg_run, tmp_path):
+    seg_out = seg_run[1]
     seg = pg.load_model(os.path.join(seg_out, "best.keras"))
     messages = []
     config = _tiny_config(tmp_path, epochs=1, recipe="portrait_instance_mbv2_256.yaml", extra=[
@@ -283,11 +296,10 @@ def test_kill_during_checkpoint_write_keeps_the_previous_good_copy(tmp_path, mon
     assert int(model.optimizer.iterations) == 6
 
 
-def test_resume_with_another_config_fails_before_writing(tmp_path):
-    out = str(tmp_path / "run")
-    train(_tiny_config(tmp_path, epochs=1), out, verbose=0, log=lambda *_: None)
+def test_resume_with_another_config_fails_before_writing(seg_run, tmp_path):
+    out = _copy_run(seg_run, tmp_path)
     saved = open(os.path.join(out, "config.yaml")).read()
     with pytest.raises(ValueError, match=r"different config.*model.decoder_filters: 8 -> 16"):
-        train(_tiny_config(tmp_path, epochs=1, extra=["model.decoder_filters=16"]), out,
+        train(_tiny_config(seg_run[0], extra=["model.decoder_filters=16"]), out,
               resume=True, verbose=0, log=lambda *_: None)
     assert open(os.path.join(out, "config.yaml")).read() == saved
