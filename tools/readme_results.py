@@ -388,12 +388,14 @@ def render_pretrained():
     add = out.append
     name = os.path.basename(PRETRAINED)
     add(f"### The accurate preset (the default): `{PRETRAINED}/`\n")
-    add("MobileNetV2 1.0 initialised from ImageNet, trained segmentation first in three "
+    add("MobileNetV2 1.0 initialised from ImageNet, trained segmentation first in four "
         "stages (recipes `portrait_seg_mbv2_100_256_imagenet.yaml`: the segmentation network "
         "alone, 1,400 steps; `portrait_instance_mbv2_100_256_imagenet_neck.yaml`: the detector "
         "with its own neck on the frozen network, 1,800 steps; "
         "`portrait_instance_mbv2_100_256_imagenet_neck_joint.yaml`: everything together at a "
-        "low learning rate, 600 steps; about 145 minutes on 2 cores), float16 and "
+        "low learning rate, 600 steps; `..._neck_joint_long.yaml`: everything together again, "
+        "1,500 steps at half that rate with cosine decay; about 225 minutes on 2 cores), "
+        "float16 and "
         "post-training full-integer int8 "
         f"`.tflite`: `{command(PRE + '/eval_float16_pfcn.json')}` and likewise for the other "
         "files and sets. `vikram/val` is the fixed 50-photo split in "
@@ -479,7 +481,10 @@ def render_distill():
     paths = {(m, d): f"{DIST}/eval_{m}_{d}.json"
              for m in ("distill_keras", "control_keras", "float16", "int8", "replaced")
              for d in ("pfcn", "vikram")}
-    paths.update({("teacher", d): f"{PRE}/eval_float16_{d}.json" for d in ("pfcn", "vikram")})
+    # The teacher was the default preset before its fourth stage (git 15ed477); its
+    # evaluations were copied here when that stage replaced it in `PRE`.
+    paths.update({("teacher", d): f"{DIST}/eval_teacher_float16_{d}.json"
+                  for d in ("pfcn", "vikram")})
     e = {k: load(p) for k, p in paths.items() if os.path.exists(os.path.join(ROOT, p))}
     if ("float16", "pfcn") not in e:
         return []
@@ -497,7 +502,8 @@ def render_distill():
         f"`{command(paths[('float16', 'pfcn')])}` and likewise.\n")
     add("| model | PFCN val IoU | boundary F | vikram val IoU | boundary F |")
     add("|---|---|---|---|---|")
-    labels = {"teacher": "teacher: the accurate preset, `model_float16.tflite`",
+    labels = {"teacher": "teacher: the accurate preset before its 4th stage (git 15ed477), "
+                         "`model_float16.tflite`",
               "distill_keras": "distilled student, `best.keras`",
               "control_keras": "control (no teacher), `best.keras`",
               "float16": "shipped `model_float16.tflite`",
