@@ -14,7 +14,6 @@ median of `--repeats` runs after 5 warm-ups; quote ratios from one run only.
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -25,18 +24,22 @@ sys.path.insert(0, ROOT)
 def median_ms(data, repeats):
     from ai_edge_litert.interpreter import Interpreter
 
+    from portrait_garden.evaluate.benchmark import time_runner
+
     interpreter = Interpreter(model_content=data, num_threads=1)
     interpreter.allocate_tensors()
     detail = interpreter.get_input_details()[0]
-    image = np.zeros(detail["shape"], detail["dtype"])
-    times = []
-    for i in range(repeats + 5):
-        start = time.perf_counter()
+
+    def run(image):
         interpreter.set_tensor(detail["index"], image)
         interpreter.invoke()
-        if i >= 5:
-            times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
+
+    return time_runner(run, {"image": np.zeros(detail["shape"], detail["dtype"])}, repeats)[0]
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def variant_tflite(width, filters, size):
@@ -69,8 +72,8 @@ def main():
 
     from portrait_garden.evaluate.benchmark import PEER_NAME, cpu_name, fetch_peer
 
-    rows = [(PEER_NAME, open(fetch_peer(), "rb").read(), None)]
-    rows += [(path, open(path, "rb").read(), None) for path in args.tflite]
+    rows = [(PEER_NAME, _read(fetch_peer()), None)]
+    rows += [(path, _read(path), None) for path in args.tflite]
     for text in args.variant:
         try:
             width, filters = float(text.split(":")[0]), int(text.split(":")[1])
