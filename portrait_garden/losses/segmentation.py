@@ -131,6 +131,8 @@ def build_losses(output_names, ce_weight=1.0, dice_weight=1.0, side_weight=0.4,
     """
     losses, weights = {}, {}
     for name in output_names:
+        if name in UNSUPERVISED_OUTPUTS:
+            continue
         if name == "mask":
             losses[name], weights[name] = SegmentationLoss(ce_weight, dice_weight), 1.0
         elif name.startswith("side_"):
@@ -149,6 +151,8 @@ def build_losses(output_names, ce_weight=1.0, dice_weight=1.0, side_weight=0.4,
 
 
 DETECTOR_OUTPUTS = ("center_heatmap", "box_size")
+UNSUPERVISED_OUTPUTS = ("features",)
+"""Outputs without a loss or target (the decoder features of a detector-enabled network)."""
 
 
 def targets_for_outputs(mask, output_names, detector_targets=None):
@@ -157,6 +161,8 @@ def targets_for_outputs(mask, output_names, detector_targets=None):
     with `heatmap`, `size`, `size_mask` from the data pipeline)."""
     targets = {}
     for name in output_names:
+        if name in UNSUPERVISED_OUTPUTS:
+            continue
         if name in DETECTOR_OUTPUTS:
             if detector_targets is None:
                 raise ValueError(f"Output {name!r} needs detector targets (heatmap, size, "

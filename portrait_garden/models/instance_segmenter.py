@@ -11,33 +11,31 @@ import tensorflow as tf
 import tf_keras as keras
 
 from portrait_garden.configs.schema import ServingConfig
+from portrait_garden.models.portrait_segmenter import FEATURES_OUTPUT
 from portrait_garden.ops.affinity import GROUPINGS, group_instances
 from portrait_garden.ops.detection import decode_centers
 from portrait_garden.ops.resample import letterbox, undo_letterbox, upsample_nearest
 from portrait_garden.saving import as_tf_keras
 
-FEATURE_LAYERS = ("boundary_fuse_pw_relu", "boundary_skip_fuse_pw_relu")
-"""Names of the stride-4 decoder feature layer (boundary enhancement on / off)."""
-
 OUTPUT_NAMES = ("instance_labels", "boxes", "scores", "num_instances", "person_probability")
 
 
 def serving_network(model):
-    """The Keras network with the outputs the pipeline reads (adds decoder features)."""
+    """The Keras network with only the outputs the pipeline reads: the mask, the
+    detector's heatmap and sizes, and the decoder `features` output."""
     needed = ("mask", "center_heatmap", "box_size")
     missing = [k for k in needed if k not in model.output]
     if missing:
         raise ValueError(f"The model lacks outputs {missing}: the instance pipeline needs a "
                          "segmenter built with detector=True (e.g. "
                          "recipes/portrait_instance_mbv2_256.yaml).")
-    names = {layer.name for layer in model.layers}
-    # QAT models wrap each layer as `quant_<name>`.
-    candidates = [p + n for n in FEATURE_LAYERS for p in ("", "quant_")]
-    feature_layer = next((n for n in candidates if n in names), None)
-    if feature_layer is None:
-        raise ValueError(f"The model has none of the decoder feature layers {FEATURE_LAYERS}.")
-    outputs = {k: model.output[k] for k in needed}
-    outputs["features"] = model.get_layer(feature_layer).output
+    if FEATURES_OUTPUT not in model.output:
+        raise ValueError(f"The model has no {FEATURES_OUTPUT!r} output (the decoder features "
+                         "the affinity grouping compares): a functional copy saved before "
+                         "detector networks had that output, e.g. an old QAT .h5. Build a "
+                         "PortraitSegmenter from its config and copy its weights "
+                         "(portrait_garden.train.init_from_saved), then quantize again.")
+    outputs = {k: model.output[k] for k in (*needed, FEATURES_OUTPUT)}
     return keras.Model(model.input, outputs, name="serving_network")
 
 

@@ -11,6 +11,9 @@ from portrait_garden.layers.blocks import BN_MOMENTUM
 
 MIN_SIZE = 64
 
+FEATURES_OUTPUT = "features"
+"""Output of a detector-enabled network: the fused stride-4 decoder features (no loss)."""
+
 NORMALIZATIONS = {
     "unit": (1.0 / 127.5, -1.0),
     "imagenet": ([1.0 / (255.0 * s) for s in IMAGENET_STD],
@@ -150,6 +153,8 @@ def build_network(arch):
                                               bn_momentum=arch["bn_momentum"])
         outputs.update(person_detector_head(detector_features, arch["decoder_filters"],
                                             bn_momentum=arch["bn_momentum"]))
+        # The instance pipeline's affinity model reads these; no loss trains them directly.
+        outputs[FEATURES_OUTPUT] = decoder_features
     return images, outputs
 
 
@@ -189,7 +194,10 @@ class PortraitSegmenter(ArchitectureConfig, keras.Model):
 
     With `detector=True` it also has the person detector outputs, at stride 4:
     `"center_heatmap"` logits `[B, H/4, W/4, 1]` and `"box_size"`
-    `[B, H/4, W/4, 2]` (see `portrait_garden.heads.person_detector_head`).
+    `[B, H/4, W/4, 2]` (see `portrait_garden.heads.person_detector_head`), and
+    `"features"`: the fused stride-4 decoder features `[B, H/4, W/4,
+    decoder_filters]` that the instance pipeline's affinity model compares (no
+    loss; training skips it).
 
     Args:
       image_size: `(height, width)`, multiples of 32, >= 64. Defaults to

@@ -264,26 +264,38 @@ class JsonMetricLog(keras.callbacks.Callback):
             _write_atomic(self.csv_path, "\n".join(rows) + "\n")
 
 
-def init_from_saved(model, path, log=print):
+def init_from_saved(model, path, log=print, slice_wider=False):
     """Copies weights from a saved model into `model`, layer by layer, where the layer
-    names and weight shapes match. Returns the number of layers copied."""
+    names and weight shapes match. With `slice_wider`, a layer whose saved weights are
+    at least as large in every dimension gets their leading slice instead (weight
+    selection: the first output/input channels of every kernel, bias and batch-norm
+    vector, so residual additions keep aligned channels). Returns the number of layers
+    copied."""
     from portrait_garden.saving import load_model
 
     source = {layer.name: layer for layer in load_model(path).layers}
-    copied = 0
+    copied = sliced = 0
     for layer in model.layers:
         other = source.get(layer.name)
         if other is None or not layer.weights:
             continue
         weights = other.get_weights()
-        if [w.shape for w in weights] == [tuple(w.shape) for w in layer.weights]:
+        shapes = [tuple(w.shape) for w in layer.weights]
+        if [w.shape for w in weights] == shapes:
             layer.set_weights(weights)
             copied += 1
-    log(f"init_from {path}: copied {copied} of "
-        f"{sum(1 for layer in model.layers if layer.weights)} layers with weights")
-    if copied == 0:
+        elif slice_wider and len(weights) == len(shapes) and all(
+                w.ndim == len(s) and all(a >= b for a, b in zip(w.shape, s))
+                for w, s in zip(weights, shapes)):
+            layer.set_weights([w[tuple(slice(0, n) for n in s)]
+                               for w, s in zip(weights, shapes)])
+            sliced += 1
+    total = sum(1 for layer in model.layers if layer.weights)
+    log(f"init_from {path}: copied {copied} of {total} layers with weights"
+        + (f", sliced {sliced} wider ones" if slice_wider else ""))
+    if copied + sliced == 0:
         raise ValueError(f"init_from {path}: no layer matches this model by name and shape.")
-    return copied
+    return copied + sliced
 
 
 def shard_by_data(dataset):
@@ -423,7 +435,8 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
     with strategy.scope(), namespace.synchronized_batch_norm(replicas > 1):
         model = model if model is not None else build_segmenter(config)
         if config.train.init_from and not os.path.exists(backup):
-            init_from_saved(model, config.train.init_from, log)
+            init_from_saved(model, config.train.init_from, log,
+                            slice_wider=config.train.init_slice)
         elif (config.optimize.quantize or config.optimize.prune_sparsity) and \
                 not config.train.init_from:
             log("warning: optimize stage without train.init_from: QAT/pruning from random "

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_keras as keras
 
 import portrait_garden as pg
 from portrait_garden.models import InstanceSegmenter, ServingConfig, check_photo
@@ -103,6 +104,14 @@ def test_model_without_detector_is_refused():
     model = pg.PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35, decoder_filters=8)
     with pytest.raises(ValueError, match="detector=True"):
         InstanceSegmenter(model)
+
+
+def test_network_without_a_features_output_is_refused_with_the_fix():
+    model = pg.PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35, decoder_filters=8,
+                                 detector=True)
+    old = keras.Model(model.input, {k: v for k, v in model.output.items() if k != "features"})
+    with pytest.raises(ValueError, match="no 'features' output.*init_from_saved"):
+        InstanceSegmenter(old, ServingConfig(grid=(8, 8)))
 
 
 

@@ -148,3 +148,27 @@ def test_detector_neck_feeds_the_detector_from_the_deep_levels():
     assert PortraitSegmenter.from_config(neck.get_config()).get_config()["detector_neck"] == 2
     with pytest.raises(ValueError, match="needs detector=True"):
         PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35, detector_neck=1)
+
+
+def test_detector_network_names_its_decoder_features_and_training_skips_them():
+    """The instance pipeline reads the stride-4 decoder features from the `features`
+    output (no layer-name lookup); losses and targets leave that output alone."""
+    from portrait_garden.losses import build_losses, targets_for_outputs
+    from portrait_garden.models import serving_network
+
+    model = pg.PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35,
+                                 decoder_filters=8, detector=True)
+    x = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
+    out = model(x)
+    assert out["features"].shape == (2, 16, 16, 8)
+    served = serving_network(model)(x)
+    assert set(served) == {"mask", "center_heatmap", "box_size", "features"}
+    np.testing.assert_allclose(served["features"].numpy(), out["features"].numpy(), atol=1e-6)
+    losses, _ = build_losses(model.output.keys())
+    assert "features" not in losses and {"mask", "center_heatmap"} <= set(losses)
+    detector = {"heatmap": tf.zeros([2, 16, 16, 1]), "size": tf.zeros([2, 16, 16, 2]),
+                "size_mask": tf.zeros([2, 16, 16, 1])}
+    targets = targets_for_outputs(tf.zeros([2, 64, 64, 1]), model.output.keys(), detector)
+    assert "features" not in targets and set(targets) == set(losses)
+    assert "features" not in pg.PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35,
+                                                  decoder_filters=8).output
