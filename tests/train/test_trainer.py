@@ -303,3 +303,28 @@ def test_resume_with_another_config_fails_before_writing(seg_run, tmp_path):
         train(_tiny_config(seg_run[0], extra=["model.decoder_filters=16"]), out,
               resume=True, verbose=0, log=lambda *_: None)
     assert open(os.path.join(out, "config.yaml")).read() == saved
+
+
+def test_init_slice_starts_a_thinner_model_from_the_leading_channels(tmp_path):
+    """`train.init_slice`: every layer of a width-0.35 / 8-channel-decoder model gets the
+    leading slice of the same layer of a width-0.5 / 16-channel one; without it only the
+    layers of equal shape copy."""
+    from portrait_garden.train.trainer import init_from_saved
+
+    wide = pg.PortraitSegmenter(image_size=(64, 64), width_multiplier=0.5, decoder_filters=16,
+                                detector=True)
+    wide.save(tmp_path / "wide.keras")
+    thin = pg.PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35, decoder_filters=8,
+                                detector=True)
+    total = sum(1 for layer in thin.layers if layer.weights)
+    assert init_from_saved(thin, str(tmp_path / "wide.keras"), log=lambda *_: None) < total / 2
+    logs = []
+    assert init_from_saved(thin, str(tmp_path / "wide.keras"), log=logs.append,
+                           slice_wider=True) == total
+    assert "sliced" in logs[0]
+    sliced = 0
+    for layer in thin.layers:
+        for small, big in zip(layer.get_weights(), wide.get_layer(layer.name).get_weights()):
+            np.testing.assert_array_equal(small, big[tuple(slice(0, n) for n in small.shape)])
+            sliced += small.shape != big.shape
+    assert sliced > 100   # kernels, biases and batch-norm vectors of most layers
