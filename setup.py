@@ -20,9 +20,7 @@ setup(
         "tensorflow==2.21.*",
         "tf-keras==2.21.*",
         "tensorflow-model-optimization>=0.8.1",
-        "tensorflow-datasets",
         "tensorboard",
-        "importlib_resources",  # tensorflow-datasets imports it without declaring it
         "numpy",
         "matplotlib",
         "pyyaml",

@@ -5,13 +5,12 @@ import sys
 
 
 def test_import_loads_no_heavy_optional_modules():
-    # pycocotools and tensorflow-datasets are only for evaluation and the TFDS
-    # builders, LiteRT for .tflite files: imported when used. (matplotlib is not
-    # checked: `import tensorflow` 2.21 itself imports Keras 3, which imports it; our
-    # Keras 3 layers are imported on purpose, so keras.saving finds them.)
+    # pycocotools is only for evaluation, LiteRT for .tflite files: imported when used.
+    # (matplotlib is not checked: `import tensorflow` 2.21 itself imports Keras 3, which
+    # imports it; our Keras 3 layers are imported on purpose, so keras.saving finds them.)
     code = ("import sys, portrait_garden; "
-            "print(','.join(m for m in ('pycocotools', 'tensorflow_datasets', "
-            "'ai_edge_litert') if m in sys.modules))")
+            "print(','.join(m for m in ('pycocotools', 'ai_edge_litert') "
+            "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=300)
     assert out.stdout.strip() == ""

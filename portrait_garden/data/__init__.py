@@ -1,5 +1,9 @@
 """Data: readers for folder and COCO sets, packed stores, tf.data pipeline with
-augmentation and targets, multi-person composites, TFDS builders, pictures."""
+augmentation and targets, multi-person composites, pictures.
+
+One data path: the readers decode each set once into a packed in-memory store
+(`ExampleStore`) that tf.data slices. TFDS builders were measured and removed
+(results/data_path/tfds_vs_store.txt)."""
 
 from portrait_garden.data.augment import AugmentConfig, apply_warp, warp_matrix
 from portrait_garden.data.composite import composite_example, extract_cutouts, make_composites
