@@ -12,6 +12,7 @@ from portrait_garden.data import centernet_targets, instance_boxes
 from portrait_garden.losses import targets_for_outputs
 from portrait_garden.models import build_segmenter
 from portrait_garden.train import apply_optimization, compile_segmenter
+from portrait_garden.train.trainer import build_training_state
 from tests.conftest import RECIPES_DIR, synthetic_batch
 
 pytestmark = pytest.mark.slow     # every recipe builds and trains two steps
@@ -64,8 +65,9 @@ def test_recipe_builds_and_trains_two_steps(recipe):
         from portrait_garden.optimize import pruning_callbacks
 
         callbacks = pruning_callbacks()
-    history = model.fit(images, targets_for_outputs(masks, model.output.keys(),
-                                                    detector_targets),
-                        epochs=2, batch_size=2, verbose=0, callbacks=callbacks)
+    targets = targets_for_outputs(masks, model.output.keys(), detector_targets)
+    build_training_state(model, images, targets)
+    history = model.fit(images, targets, epochs=2, batch_size=2, verbose=0,
+                        callbacks=callbacks)
     assert all(np.isfinite(history.history["loss"]))
     assert int(model.optimizer.iterations) == 2

@@ -342,21 +342,17 @@ def compile_segmenter(model, config):
     losses, weights = build_losses(model.output.keys(), loss.ce_weight, loss.dice_weight,
                                    loss.side_weight, loss.boundary_weight, loss.boundary_width,
                                    loss.heatmap_weight, loss.size_weight)
-    optimizer = keras.optimizers.Adam(learning_rate_schedule(config.train))
-    model.compile(optimizer=optimizer, loss=losses, loss_weights=weights,
-                  metrics={"mask": [PersonIoU()]})
-    # Adam's slots made now, not inside the first train step: a tf.function whose first
-    # call creates variables is traced twice (half a minute per run on a small model).
-    optimizer.build(model.trainable_variables)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate_schedule(config.train)),
+                  loss=losses, loss_weights=weights, metrics={"mask": [PersonIoU()]})
     return model
 
 
-def build_training_state(model, dataset):
-    """Creates the variables of a compiled model's losses and metrics from one batch of
-    `dataset`, before `fit`: the first train step then creates none, and its
+def build_training_state(model, images, targets):
+    """Creates the optimizer slots and the loss and metric variables of a compiled model
+    from one batch, before `fit`: the first train step then creates none, and its
     tf.function is traced once instead of twice (a tf.function that creates variables
-    on its first call is traced again)."""
-    images, targets = next(iter(dataset))
+    on its first call is traced again; half a minute for a tiny model here)."""
+    model.optimizer.build(model.trainable_variables)
     outputs = model(images, training=False)
     if isinstance(outputs, dict):   # outputs without a target (`features`) get None, as in fit
         targets = {name: targets.get(name) for name in outputs}
@@ -487,7 +483,7 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
             model.output.keys()))
 
     with strategy.scope():
-        build_training_state(trained, train_ds)
+        build_training_state(trained, *next(iter(train_ds)))
 
     best_name, last_name = checkpoint_names(config)
     first_best_epoch = 1

@@ -5,6 +5,7 @@ import tf_keras as keras
 
 import portrait_garden as pg
 from portrait_garden.models import count_flops, model_summary
+from portrait_garden.train.trainer import build_training_state
 from tests.conftest import (
     compile_for_segmentation,
     max_abs_diff,
@@ -120,6 +121,7 @@ def test_a_few_fit_steps_lower_the_loss():
     images, masks = synthetic_batch(batch=4, size=(128, 128))
     model = compile_for_segmentation(tiny_segmenter(), learning_rate=3e-3)
     targets = pg.losses.targets_for_outputs(masks, model.output.keys())
+    build_training_state(model, images, targets)
     before = model.evaluate(images, targets, verbose=0)[0]
     history = model.fit(images, targets, epochs=20, batch_size=4, verbose=0).history["loss"]
     after = model.evaluate(images, targets, verbose=0)[0]

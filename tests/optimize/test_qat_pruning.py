@@ -5,6 +5,7 @@ import tf_keras as keras
 
 import portrait_garden as pg
 from portrait_garden.export import TFLiteRunner, convert_to_tflite, tflite_op_names
+from portrait_garden.train.trainer import build_training_state
 from tests.conftest import compile_for_segmentation, synthetic_batch, tiny_segmenter
 
 
@@ -12,6 +13,7 @@ def _fit_steps(model, steps=2, callbacks=()):
     images, masks = synthetic_batch(batch=2)
     compile_for_segmentation(model)
     targets = pg.losses.targets_for_outputs(masks, model.output.keys())
+    build_training_state(model, images, targets)
     history = model.fit(images, targets, epochs=steps, batch_size=2, verbose=0,
                         callbacks=list(callbacks))
     return images, history.history["loss"]
