@@ -482,8 +482,9 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
             build_dataset(val_stores, size, config.train.batch_size, False, targets=targets),
             model.output.keys()))
 
-    with strategy.scope():
-        build_training_state(trained, *next(iter(train_ds)))
+    with strategy.scope():   # from zeros: reading a batch would move the data's shuffle
+        build_training_state(trained, *tf.nest.map_structure(
+            lambda spec: tf.zeros([1, *spec.shape[1:]], spec.dtype), train_ds.element_spec))
 
     best_name, last_name = checkpoint_names(config)
     first_best_epoch = 1
