@@ -124,6 +124,8 @@ def test_a_few_fit_steps_lower_the_loss():
     build_training_state(model, images, targets)
     before = model.evaluate(images, targets, verbose=0)[0]
     history = model.fit(images, targets, epochs=20, batch_size=4, verbose=0).history["loss"]
+    # Every variable existed before fit, so the train step was traced once, not twice.
+    assert model.train_function.experimental_get_tracing_count() == 1
     after = model.evaluate(images, targets, verbose=0)[0]
     assert history[-1] < 0.7 * history[0], history
     assert after < before, (before, after)  # inference mode (moving BN statistics) too
