@@ -206,7 +206,8 @@ def _export(args):
     model = load_portrait_model(args.model)
     config, source = _recipe_serving(args.model)
     flags = {k: v for k, v in (("grouping", args.grouping),
-                               ("score_threshold", args.score_threshold)) if v is not None}
+                               ("score_threshold", args.score_threshold),
+                               ("max_detections", args.max_detections)) if v is not None}
     config = dataclasses.replace(config, **flags)
     print(f"serving settings: {source}" + (f", overridden by {flags}" if flags else ""))
     photos = None
@@ -217,6 +218,54 @@ def _export(args):
     for key, path in paths.items():
         size = "" if key == "saved_model" else f" ({os.path.getsize(path):,} bytes)"
         print(f"{key:<12} {path}{size}")
+    return 0
+
+
+def _choose_threshold(args):
+    from portrait_garden.configs import load_config, save_config
+    from portrait_garden.data import resolve_dataset
+    from portrait_garden.evaluate.runner import choose_serving_threshold, write_json
+
+    config_path = os.path.join(os.path.dirname(os.path.abspath(args.model)), "config.yaml")
+    if args.write and not os.path.isfile(config_path):
+        raise FileNotFoundError(f"--write updates the config.yaml beside the model, and "
+                                f"{config_path} does not exist. Pass the .keras of a training "
+                                "run (the trainer writes config.yaml beside it), or drop "
+                                "--write and give the threshold to export --score-threshold.")
+    dataset = resolve_dataset(args.dataset, args.data_dir)
+    serving, source = _recipe_serving(args.model)
+    print(f"other serving settings: {source}")
+    result = choose_serving_threshold(args.model, dataset, args.split,
+                                      max_detections=args.max_detections,
+                                      grouping=args.grouping, serving=serving)
+    result["model"] = args.model
+    print(f"{result['dataset']}: {result['images']} photos, {result['persons']} persons; "
+          f"{args.max_detections} slots, {args.grouping} grouping; a true positive is a "
+          f"served mask at IoU >= {result['iou']}")
+    print("| score threshold | precision | recall | F1 | mask AP | AP50 |")
+    print("|---|---|---|---|---|---|")
+    for r in result["rows"]:
+        print(f"| {r['threshold']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} "
+              f"| {r['f1']:.3f} | {r['mask_ap']:.3f} | {r['mask_ap50']:.3f} |")
+    best = result["best_threshold"]
+    print(f"best F1: score threshold {best:.2f}")
+    if args.write:
+        config = load_config(config_path)
+        serving = dataclasses.replace(config.serving, score_threshold=best,
+                                      priority_score=best,
+                                      max_detections=args.max_detections,
+                                      grouping=args.grouping)
+        save_config(dataclasses.replace(config, serving=serving), config_path)
+        print(f"wrote serving.score_threshold and serving.priority_score {best:.2f}, "
+              f"serving.max_detections {args.max_detections} and serving.grouping "
+              f"{args.grouping} to {config_path} (export reads them; evaluate's lower "
+              "score floor keeps the priority)")
+    else:
+        print(f"export with: portrait-garden export --model {args.model} --score-threshold "
+              f"{best:.2f} ... (or rerun with --write to store it in config.yaml)")
+    if args.out:
+        write_json(result, args.out)
+        print(f"wrote {args.out}")
     return 0
 
 
@@ -239,7 +288,14 @@ def _evaluate(args):
     model = _default_model(args.model)
     serving = None
     if model.endswith(".keras") or model.endswith(".h5"):
-        serving = {"score_threshold": args.score_floor, "max_detections": args.max_detections}
+        # The model's own serving settings (its priority_score, grid, ...), with the
+        # COCO-standard score floor and slots.
+        config, source = _recipe_serving(model)
+        serving = {**dataclasses.asdict(config), "score_threshold": args.score_floor,
+                   "max_detections": args.max_detections}
+        serving.pop("grouping")
+        print(f"serving settings: {source}, score floor {args.score_floor}, "
+              f"{args.max_detections} slots")
     predictor = Predictor(model, grouping=args.grouping, serving=serving)
     dataset = resolve_dataset(args.dataset, args.data_dir)
     result = evaluate_dataset(predictor, dataset, args.split, args.max_images,
@@ -262,7 +318,8 @@ def _evaluate(args):
           f"| {' | '.join(ap)} |")
     if "threshold_sweep" in result:
         sweep = result["threshold_sweep"]
-        print("serving score threshold (choose it on a dev set, not the set you report): "
+        print("serving score threshold (choose it on a dev split with portrait-garden "
+              "choose-threshold, not on the set you report): "
               + ", ".join(f"{r['threshold']:.2f} F1 {r['f1']:.3f}" for r in sweep["rows"])
               + f"; best {sweep['best_threshold']:.2f} (portrait-garden export "
               "--score-threshold)")
@@ -354,7 +411,9 @@ def build_parser():
                         help="overrides the recipe's serving.grouping (default affinity)")
     export.add_argument("--score-threshold", type=float,
                         help="overrides the recipe's serving.score_threshold (default 0.15; "
-                             "choose it on a dev set with evaluate's threshold sweep)")
+                             "choose it on a dev split: portrait-garden choose-threshold)")
+    export.add_argument("--max-detections", type=int,
+                        help="overrides the recipe's serving.max_detections (box slots)")
     export.add_argument("--quantizations", nargs="+", default=["float32", "float16", "dynamic",
                                                                "int8"])
     export.add_argument("--data-dir", help="data root for int8 calibration photos")
@@ -384,6 +443,22 @@ def build_parser():
     evaluate.add_argument("--boundary-tolerance", type=int, default=3,
                           help="pixel tolerance of the boundary F-score (default 3)")
     evaluate.set_defaults(func=_evaluate)
+
+    choose = sub.add_parser("choose-threshold", help="choose the serving score threshold "
+                                                     "on a dev split (best detection F1)")
+    choose.add_argument("--model", required=True, help=".keras instance network")
+    choose.add_argument("--dataset", required=True, help="COCO person set, e.g. pfg_sports")
+    choose.add_argument("--split", default="dev", help="its dev split (default dev); never "
+                                                       "the split you report")
+    choose.add_argument("--data-dir")
+    choose.add_argument("--max-detections", type=int, default=16, help="box slots "
+                                                                       "(default 16)")
+    choose.add_argument("--grouping", choices=["affinity", "box"], default="affinity")
+    choose.add_argument("--write", action="store_true",
+                        help="store the threshold, slots and grouping in the config.yaml "
+                             "beside the model (its serving: section, which export reads)")
+    choose.add_argument("--out", help="write the sweep as JSON")
+    choose.set_defaults(func=_choose_threshold)
 
     bench = sub.add_parser("benchmark", help="size, latency (1 and 2 threads) and accuracy "
                            "of .tflite files beside MediaPipe's selfie segmenter")

@@ -244,6 +244,10 @@ class ServingConfig:
         0.277 with the shipped network: no loss.)
       resize_taps: taps per axis of the letterbox's antialiasing filter
         (`portrait_garden.ops.resample.letterbox`). Defaults to 4.
+      priority_score: boxes scoring at least this own the person pixels they cover
+        before weaker boxes, which get only the person pixels no such box covers
+        (`group_instances(priority=...)`), so a low threshold adds persons without
+        taking pixels from confident ones. 0 (default): every box is equal.
     """
 
     grouping: str = "affinity"
@@ -256,6 +260,7 @@ class ServingConfig:
     slic_iterations: int = 3
     propagation_iterations: int = 6
     resize_taps: int = 4
+    priority_score: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)

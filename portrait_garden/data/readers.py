@@ -172,6 +172,22 @@ def find_split_file(root, split):
                     f"in {root} and {os.path.dirname(candidates[1])}).")
 
 
+def read_split_ids(root, split, known, images_dir):
+    """The ids `split` lists (`find_split_file`), checked against `known` image stems.
+
+    Raises:
+      DataError: the split file is missing, or lists an id with no image.
+    """
+    split_file = find_split_file(root, split)
+    with open(split_file, encoding="utf-8") as f:
+        ids = [line.strip() for line in f if line.strip()]
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise DataError(f"{split_file}: lists {len(missing)} ids with no image in "
+                        f"{images_dir}, e.g. {missing[:3]}.")
+    return ids
+
+
 def list_portrait_folder(root, split=None):
     """Lists `(id, image_path, mask_path)` of a portrait folder.
 
@@ -194,13 +210,7 @@ def list_portrait_folder(root, split=None):
         if ext.lower() in IMAGE_EXTENSIONS:
             by_stem[stem] = os.path.join(images_dir, name)
     if split is not None:
-        split_file = find_split_file(root, split)
-        with open(split_file, encoding="utf-8") as f:
-            ids = [line.strip() for line in f if line.strip()]
-        missing = [i for i in ids if i not in by_stem]
-        if missing:
-            raise DataError(f"{split_file}: lists {len(missing)} ids with no image in "
-                            f"{images_dir}, e.g. {missing[:3]}.")
+        ids = read_split_ids(root, split, by_stem, images_dir)
     else:
         ids = list(by_stem)
     if not ids:
@@ -290,7 +300,8 @@ def _decode_segmentation(segmentation, height, width, where):
     return m.astype(np.uint8)
 
 
-def iter_coco_examples(root, max_side=None, skip_bad=False, report=None, source=""):
+def iter_coco_examples(root, max_side=None, skip_bad=False, report=None, source="",
+                       split=None):
     """Yields `Example`s of a COCO person-instance set (crowd regions -> `IGNORE`).
 
     Persons are painted largest first, so a smaller (usually nearer, occluding)
@@ -303,10 +314,12 @@ def iter_coco_examples(root, max_side=None, skip_bad=False, report=None, source=
       skip_bad: bool, skip and report bad images instead of raising.
       report: optional `ReadReport` to fill.
       source: str, name stored in each example.
+      split: optional split name: only the images whose file-name stems its id list
+        holds (`find_split_file`, e.g. the package's `splits/pfg_sports/dev.txt`).
 
     Raises:
-      DataError: bad annotation file, unknown category, or (without
-        `skip_bad`) an unreadable image.
+      DataError: bad annotation file, unknown category, a split id with no image,
+        or (without `skip_bad`) an unreadable image.
     """
     ann_path = os.path.join(root, "annotations.json")
     data = _load_coco_json(ann_path)
@@ -315,7 +328,11 @@ def iter_coco_examples(root, max_side=None, skip_bad=False, report=None, source=
     for ann in data["annotations"]:
         if ann.get("category_id") in person_ids:
             by_image.setdefault(ann.get("image_id"), []).append(ann)
-    for info in data["images"]:
+    infos = data["images"]
+    if split is not None:
+        stems = {os.path.splitext(str(info.get("file_name")))[0]: info for info in infos}
+        infos = [stems[i] for i in read_split_ids(root, split, stems, ann_path)]
+    for info in infos:
         file_name = info.get("file_name")
         image_path = os.path.join(root, "images", str(file_name))
         try:
@@ -378,7 +395,8 @@ def read_examples(root, split=None, max_side=None, skip_bad=False):
 
     Args:
       root: dataset folder.
-      split: optional split (folder format only: `root/<split>.txt`).
+      split: optional split: ids from `root/<split>.txt` or the package's
+        `splits/<set name>/<split>.txt` (both formats).
       max_side: optional int, resize each image to fit this (saves memory).
       skip_bad: bool, count and report bad files instead of raising.
 
@@ -388,9 +406,7 @@ def read_examples(root, split=None, max_side=None, skip_bad=False):
     source = os.path.basename(os.path.normpath(root))
     report = ReadReport(source if split is None else f"{source}/{split}")
     if detect_format(root) == "coco":
-        if split is not None:
-            raise DataError(f"{root}: COCO sets here have no split files; omit split.")
-        examples = list(iter_coco_examples(root, max_side, skip_bad, report, source))
+        examples = list(iter_coco_examples(root, max_side, skip_bad, report, source, split))
     else:
         examples = []
         for example_id, image_path, mask_path in list_portrait_folder(root, split):

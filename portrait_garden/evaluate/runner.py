@@ -253,6 +253,81 @@ def threshold_sweep(examples, detections, thresholds=SWEEP_THRESHOLDS, iou=0.5):
     return {"rows": rows, "best_threshold": best["threshold"], "iou": iou}
 
 
+def choose_serving_threshold(model_path, dataset, split, thresholds=SWEEP_THRESHOLDS,
+                             max_detections=16, grouping="affinity", iou=0.5, progress=True,
+                             serving=None):
+    """Chooses `ServingConfig.score_threshold` on a dev split by running the served
+    pipeline at each candidate threshold (a person's mask depends on which other boxes
+    survive the threshold, so the served detections, not a cut of the low-floor run,
+    are scored).
+
+    Args:
+      model_path: `.keras` instance network.
+      dataset: COCO person set folder (e.g. `pfg_sports`).
+      split: its dev split (e.g. `"dev"`); never the split you report.
+      thresholds: candidate score thresholds.
+      max_detections: box slots of the pipeline.
+      grouping: `"affinity"` or `"box"`.
+      iou: mask IoU of a true positive.
+      serving: optional `ServingConfig` whose other settings (grid, priority, ...)
+        the pipeline keeps (e.g. the model's `config.yaml`). Defaults to the defaults.
+
+    Returns:
+      dict: `dataset`, `images`, `persons`, `max_detections`, `grouping`, `iou`,
+      `rows` (`{threshold, precision, recall, f1, mask_ap, mask_ap50}` per threshold)
+      and `best_threshold` (highest F1; the lowest such threshold on ties).
+
+    Raises:
+      ValueError: not a `.keras` model, or a set without instance annotations.
+    """
+    import contextlib
+    import dataclasses
+    import io
+
+    from portrait_garden.configs.schema import ServingConfig
+    from portrait_garden.models.instance_segmenter import InstanceSegmenter
+    from portrait_garden.saving import load_portrait_model
+
+    if not (model_path.endswith(".keras") or model_path.endswith(".h5")):
+        raise ValueError(f"{model_path}: choosing the serving threshold runs the pipeline at "
+                         "each candidate, which needs the .keras model (an export has its "
+                         "threshold built in).")
+    if detect_format(dataset) != "coco":
+        raise ValueError(f"{dataset} has no instance annotations (annotations.json): the "
+                         "serving threshold is chosen on a COCO person set's dev split, "
+                         "e.g. --dataset pfg_sports --split dev.")
+    examples, report = read_examples(dataset, split)
+    model = load_portrait_model(model_path)
+    rows = []
+    for t in thresholds:
+        segmenter = InstanceSegmenter(model, dataclasses.replace(
+            serving or ServingConfig(), grouping=grouping, score_threshold=float(t),
+            max_detections=max_detections))
+        detections = []
+        iterator = examples
+        if progress:
+            from tqdm import tqdm
+
+            iterator = tqdm(examples, desc=f"{report.source} threshold {t:.2f}", unit="img")
+        for index, ex in enumerate(iterator):
+            out = segmenter.segment(ex.image)
+            for k in range(int(out["num_instances"])):
+                m = out["instance_labels"] == k + 1
+                if m.any():
+                    detections.append((index, m, float(out["scores"][k])))
+        sweep = threshold_sweep(examples, detections, thresholds=(0.0,), iou=iou)["rows"][0]
+        with contextlib.redirect_stdout(io.StringIO()):
+            ap = mask_ap(examples, detections)
+        rows.append({"threshold": float(t), "precision": sweep["precision"],
+                     "recall": sweep["recall"], "f1": sweep["f1"],
+                     "mask_ap": ap["mask_ap"], "mask_ap50": ap["mask_ap50"]})
+    best = max(rows, key=lambda r: (r["f1"], -r["threshold"]))
+    persons = sum(not crowd for ex in examples for _, crowd in _instances(ex))
+    return {"dataset": report.source, "images": len(examples), "persons": persons,
+            "max_detections": max_detections, "grouping": grouping, "iou": iou,
+            "rows": rows, "best_threshold": best["threshold"]}
+
+
 def write_json(result, path):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)

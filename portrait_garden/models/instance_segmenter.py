@@ -169,7 +169,9 @@ def instances_from_outputs(net, canvas, config, threshold=True):
                             tf.reshape(features, features.shape[1:]),
                             cfg.grouping, cfg.grid, cfg.mask_threshold,
                             iterations=cfg.propagation_iterations,
-                            slic_iterations=cfg.slic_iterations)
+                            slic_iterations=cfg.slic_iterations,
+                            priority=scores >= cfg.priority_score if cfg.priority_score > 0
+                            else None)
     # Drop persons without pixels and renumber, at grouping resolution (cheap).
     owner, boxes, scores, num = _compact(owner, boxes, scores, valid)
     # Back to network resolution: person pixels come from the full-resolution mask; a

@@ -74,11 +74,15 @@ def _normalize(x, axis=-1):
 
 def group_instances(person_prob, boxes, valid, image, features=None, mode="affinity",
                     grid=(16, 16), threshold=0.5, iterations=10, colour_sigma=10.0,
-                    feature_sigma=0.1, compactness=10.0, slic_iterations=4):
+                    feature_sigma=0.1, compactness=10.0, slic_iterations=4, priority=None):
     """Assigns every person pixel to one detected person.
 
     Seeds: person pixels inside exactly one box belong to that person.
     Unknown: person pixels inside two or more boxes, or inside none.
+
+    With `priority`, a pixel that a priority box covers counts as covered by the
+    priority boxes only: weaker boxes get the person pixels no priority box covers
+    (e.g. a second, low-score box on one player takes nothing from the first).
 
     `mode="affinity"` (the paper's model): SLIC superpixels (`grid` cells) are
     described by mean Lab colour `c_k` and mean L2-normalized decoder feature
@@ -113,6 +117,8 @@ def group_instances(person_prob, boxes, valid, image, features=None, mode="affin
       iterations: propagation rounds. Defaults to 10.
       colour_sigma, feature_sigma: affinity bandwidths. Default to 10.0, 0.1.
       compactness, slic_iterations: SLIC settings. Default to 10.0, 4.
+      priority: optional bool `[N]`, the boxes that cover pixels first (e.g. those
+        scoring at least `ServingConfig.priority_score`). None: all boxes are equal.
 
     Returns:
       int32 `[H, W]`: 0 background, `n + 1` for the person in slot `n`.
@@ -123,6 +129,9 @@ def group_instances(person_prob, boxes, valid, image, features=None, mode="affin
     n = boxes.shape[0]
     person = tf.cast(person_prob > threshold, tf.float32)                  # [H, W]
     in_box = box_masks(boxes, valid, (h, w))                               # [H, W, N]
+    if priority is not None:
+        first = in_box * tf.cast(priority, tf.float32)
+        in_box = tf.where(tf.reduce_sum(first, -1, keepdims=True) > 0, first, in_box)
     cover = tf.reduce_sum(in_box, -1)
     seed = in_box * (person * tf.cast(tf.equal(cover, 1.0), tf.float32))[..., None]
     unknown = person * tf.cast(tf.not_equal(cover, 1.0), tf.float32)

@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -88,3 +89,25 @@ def test_missing_split_and_non_dataset_folders(portrait_folder, tmp_path):
         read_examples(str(portrait_folder), "test")
     with pytest.raises(DataError, match="not a dataset folder"):
         read_examples(str(tmp_path))
+
+
+def test_coco_set_reads_a_split_by_file_stem(coco_set):
+    (coco_set / "dev.txt").write_text("b\nempty\n")
+    examples, report = read_examples(str(coco_set), "dev")
+    assert [ex.id for ex in examples] == ["b.png", "empty.png"]
+    assert report.source == "coco/dev" and report.read == 2
+    (coco_set / "bad.txt").write_text("a\nmissing\n")
+    with pytest.raises(DataError, match=r"bad\.txt: lists 1 ids with no image.*missing"):
+        read_examples(str(coco_set), "bad")
+
+
+def test_shipped_pfg_sports_split_is_disjoint_and_complete():
+    from portrait_garden.data.readers import SPLITS_DIR
+
+    def ids(name):
+        with open(os.path.join(SPLITS_DIR, "pfg_sports", f"{name}.txt")) as f:
+            return [line.strip() for line in f if line.strip()]
+
+    dev, test = ids("dev"), ids("test")
+    assert len(dev) == 20 and len(test) == 50 and not set(dev) & set(test)
+    assert len(set(dev + test)) == 70

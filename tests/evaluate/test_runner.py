@@ -190,3 +190,102 @@ def test_threshold_sweep_picks_the_threshold_that_drops_false_positives_only():
     assert rows[0.3]["f1"] == pytest.approx(1.0)
     assert rows[0.35]["recall"] == pytest.approx(0.5)
     assert sweep["best_threshold"] == 0.25
+
+
+class _ServedGroundTruth:
+    """Stands in for `InstanceSegmenter`: serves each annotated person of the tiny COCO
+    set at score 0.5 (nothing above that threshold) and, when the threshold is at most
+    0.12, a stray detection at 0.12 that takes the first person's pixels and the
+    background (the person is lost)."""
+
+    examples = None
+
+    def __init__(self, model, config):
+        self.config = config
+
+    def segment(self, photo):
+        ex = next(e for e in self.examples if e.image.shape == photo.shape
+                  and (e.image == photo).all())
+        labels = ex.labels.astype(np.int32) * (ex.labels != IGNORE)
+        if self.config.score_threshold > 0.5:
+            labels = np.zeros_like(labels)
+        people = [k for k in np.unique(labels) if k]
+        scores = [0.5] * len(people)
+        if people and self.config.score_threshold <= 0.12:
+            stray = (labels == people[0]) | (labels == 0)
+            labels = np.where(stray, len(people) + 1, labels)
+            scores.append(0.12)
+        n = self.config.max_detections
+        return {"instance_labels": labels, "num_instances": len(scores),
+                "scores": np.array(scores + [0.0] * (n - len(scores)), np.float32)}
+
+
+def test_choose_serving_threshold_scores_what_each_threshold_serves(tmp_path, monkeypatch):
+    from portrait_garden.evaluate import runner
+    from portrait_garden.models import instance_segmenter
+    from tests.conftest import tiny_segmenter
+
+    write_coco_set(tmp_path / "coco")
+    (tmp_path / "coco" / "dev.txt").write_text("a\nb\n")
+    _ServedGroundTruth.examples, _ = read_examples(str(tmp_path / "coco"), "dev")
+    monkeypatch.setattr(instance_segmenter, "InstanceSegmenter", _ServedGroundTruth)
+    model = str(tmp_path / "tiny.keras")
+    tiny_segmenter(detector=True).save(model)
+    result = runner.choose_serving_threshold(model, str(tmp_path / "coco"), "dev",
+                                             thresholds=(0.1, 0.15, 0.6), progress=False)
+    rows = {r["threshold"]: r for r in result["rows"]}
+    assert result["images"] == 2 and result["persons"] == 3
+    # At 0.10 the stray takes a person: a false positive and a lost person.
+    assert rows[0.1]["recall"] < 1.0 and rows[0.1]["precision"] < 1.0
+    assert rows[0.15]["f1"] == pytest.approx(1.0) and rows[0.15]["mask_ap50"] == 1.0
+    assert rows[0.6]["recall"] == 0.0
+    assert result["best_threshold"] == 0.15
+
+
+def test_choose_threshold_cli_writes_the_serving_section(tmp_path, monkeypatch, capsys):
+    from portrait_garden.cli import main
+    from portrait_garden.configs import ExperimentConfig, load_config, save_config
+    from portrait_garden.models import instance_segmenter
+    from tests.conftest import tiny_segmenter
+
+    write_coco_set(tmp_path / "coco")
+    (tmp_path / "coco" / "dev.txt").write_text("a\nb\n")
+    _ServedGroundTruth.examples, _ = read_examples(str(tmp_path / "coco"), "dev")
+    monkeypatch.setattr(instance_segmenter, "InstanceSegmenter", _ServedGroundTruth)
+    run = tmp_path / "run"
+    run.mkdir()
+    tiny_segmenter(detector=True).save(str(run / "best.keras"))
+    args = ["choose-threshold", "--model", str(run / "best.keras"), "--dataset",
+            str(tmp_path / "coco"), "--max-detections", "12", "--write"]
+    assert main(args) == 2
+    assert "config.yaml" in capsys.readouterr().err and not (run / "config.yaml").exists()
+    save_config(ExperimentConfig(), str(run / "config.yaml"))
+    assert main(args + ["--out", str(tmp_path / "sweep.json")]) == 0
+    serving = load_config(str(run / "config.yaml")).serving
+    assert serving.score_threshold == 0.15 and serving.priority_score == 0.15
+    assert serving.max_detections == 12
+    assert json.load(open(tmp_path / "sweep.json"))["best_threshold"] == 0.15
+    assert "best F1: score threshold 0.15" in capsys.readouterr().out
+
+
+def test_evaluate_cli_keeps_the_models_serving_settings_under_the_score_floor(tmp_path):
+    """COCO-standard AP lowers the score floor and widens the slots; the rest of the
+    model's `serving:` section (here its priority score and grid) stays."""
+    import dataclasses
+
+    from portrait_garden.cli import main
+    from portrait_garden.configs import ExperimentConfig, ServingConfig, save_config
+    from tests.conftest import tiny_segmenter
+
+    write_coco_set(tmp_path / "coco")
+    run = tmp_path / "run"
+    run.mkdir()
+    tiny_segmenter(detector=True).save(str(run / "best.keras"))
+    save_config(dataclasses.replace(ExperimentConfig(), serving=ServingConfig(
+        score_threshold=0.3, priority_score=0.3, grid=(8, 8))), str(run / "config.yaml"))
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "--model", str(run / "best.keras"), "--dataset",
+                 str(tmp_path / "coco"), "--out", str(out)]) == 0
+    serving = json.load(open(out))["serving_config"]
+    assert serving["score_threshold"] == 0.05 and serving["max_detections"] == 16
+    assert serving["priority_score"] == 0.3 and serving["grid"] == [8, 8]

@@ -87,3 +87,23 @@ def test_unknown_mode():
     image, _, boxes, valid, prob = _scene(SCENES["two people, one in front"])
     with pytest.raises(ValueError, match="grouping mode"):
         group_instances(prob, boxes, valid, image, mode="magic")
+
+
+@pytest.mark.parametrize("mode", ["affinity", "box"])
+def test_a_weak_box_takes_no_pixel_a_priority_box_covers(mode):
+    """A second, weaker box on the lower half of one person (a duplicate the detector
+    gives at a low score) splits that person without priority; with the first box as
+    priority it keeps only person pixels outside the first box."""
+    image, truth, boxes, valid, prob = _scene([((20, 20, 100, 70), (200, 40, 40))])
+    boxes[1] = np.array([60, 10, 120, 80]) / 128      # duplicate, reaching below the person
+    prob[100:120, 30:60] = 1.0                        # person pixels only the weak box covers
+    valid = np.arange(8) < 2
+    common = dict(image=tf.constant(image), mode=mode)
+    plain = group_instances(tf.constant(prob), tf.constant(boxes), tf.constant(valid),
+                            **common).numpy()
+    first = group_instances(tf.constant(prob), tf.constant(boxes), tf.constant(valid),
+                            priority=tf.constant(np.arange(8) == 0), **common).numpy()
+    inside = truth == 1
+    assert (plain[inside] == 2).any()                 # without priority, the split
+    assert (first[inside] == 1).all()                  # the priority box keeps its person
+    assert (first[100:120, 30:60] == 2).all()          # the weak box gets what is left
