@@ -175,26 +175,32 @@ def _train(args):
 
 
 def _representative_photos(data_dir, count, seed=0):
-    """Up to `count` real photos (uint8 RGB) from the portrait and instance sets."""
+    """Up to `count` real photos (uint8 RGB), an equal share from each of the portrait
+    and instance training sets found, so that group photos (coco128) calibrate the
+    detector's ranges as much as portraits do."""
     import numpy as np
 
     from portrait_garden import data
 
-    photos = []
+    sets = []
     for name in ("pfcn", "coco128", "ccp"):
         try:
             path = data.resolve_dataset(name, data_dir)
         except data.DataError:
             continue
         examples, _ = data.read_examples(path, "train" if name == "pfcn" else None, 512)
-        photos += [ex.image for ex in examples]
-    if not photos:
+        sets.append([ex.image for ex in examples])
+    if not sets:
         raise data.DataError(
             "No real photos found for int8 calibration (looked for pfcn, coco128, ccp under "
             f"{data_dir or data.default_data_dir()}). Pass --data-dir, or "
             "--quantizations float32 float16 dynamic to skip int8.")
     rng = np.random.default_rng(seed)
-    return [photos[i] for i in rng.choice(len(photos), min(count, len(photos)), replace=False)]
+    photos = []
+    for k, images in enumerate(sets):
+        share = min(len(images), (count - len(photos)) // (len(sets) - k))
+        photos += [images[i] for i in rng.choice(len(images), share, replace=False)]
+    return photos
 
 
 def _export(args):
