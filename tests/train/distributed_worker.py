@@ -2,7 +2,7 @@
 must be configured before TensorFlow starts, which a pytest process has done already.
 
     python -m tests.train.distributed_worker step frozen|synchronized OUT.npz
-    python -m tests.train.distributed_worker recipe RECIPE DATA OUT [--set ...]
+    python -m tests.train.distributed_worker recipe RECIPE DATA OUT [KEY=VALUE ...] [--resume]
 """
 
 import json
@@ -79,15 +79,17 @@ def one_step(batch_norm, out_path):
 
 
 def run_recipe(recipe, data, out, overrides):
-    """`portrait-garden train` on 2 logical CPUs (for mirrored) or as one worker of a
-    TF_CONFIG cluster; prints the run's metrics as JSON on the last line."""
+    """`portrait-garden train` (`--resume` continues `out`) on 2 logical CPUs (for
+    mirrored) or as one worker of a TF_CONFIG cluster; prints the run's metrics as JSON
+    on the last line."""
     if "train.distribution=mirrored" in overrides:
         split_cpu()
     from portrait_garden.configs import load_config
     from portrait_garden.train import train
 
-    config = load_config(recipe, overrides)
-    train(config, out, data_dir=data, verbose=0)
+    resume = "--resume" in overrides
+    config = load_config(recipe, [o for o in overrides if o != "--resume"])
+    train(config, out, data_dir=data, resume=resume, verbose=0)
     print(json.dumps({"done": out}))
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import portrait_garden as pg
 from portrait_garden.configs import load_config
-from portrait_garden.train import PRUNED_MODEL, RunExistsError, learning_rate_schedule, train
+from portrait_garden.train import RunExistsError, learning_rate_schedule, train
 from tests.conftest import RECIPES_DIR
 from tests.data.conftest import write_portrait_folder
 
@@ -121,23 +121,6 @@ def _litert_signature(path):
     return Interpreter(model_path=path).get_signature_runner("serving_default")
 
 
-@pytest.fixture(scope="module")
-def float_instance_run(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("float")
-    out = str(tmp_path / "float")
-    config = _tiny_config(tmp_path, epochs=1, recipe="portrait_instance_mbv2_256.yaml",
-                          extra=["train.init_from=", "model.image_size=[128, 128]"])
-    train(config, out, verbose=0, log=lambda *_: None)
-    return tmp_path, os.path.join(out, "best.keras")
-
-
-def _optimize_config(float_run, recipe, epochs, extra=()):
-    tmp_path, best = float_run
-    return _tiny_config(tmp_path, epochs=epochs, recipe=recipe,
-                        extra=[f"train.init_from={best}", "model.image_size=[128, 128]",
-                               "data.composites=0", *extra])
-
-
 def _export_and_run(model, out, quantization):
     from tests.export.test_exporter import _photos
 
@@ -150,46 +133,6 @@ def _export_and_run(model, out, quantization):
     assert result["instance_labels"].shape == photo.shape[:2]
     assert result["person_probability"].dtype == np.float32
     return paths
-
-
-@pytest.mark.slow
-def test_qat_recipe_fine_tunes_the_float_run_and_exports_full_integer(float_instance_run,
-                                                                       tmp_path):
-    out = str(tmp_path / "qat")
-    messages = []
-    config = _optimize_config(float_instance_run, "portrait_instance_mbv2_256_qat.yaml", 2)
-    history = train(config, out, verbose=0, log=messages.append)
-    assert any(m.startswith("init_from") and " copied 0 " not in m for m in messages)
-    assert "val_quant_mask_person_iou" in history.history
-    assert os.path.exists(os.path.join(out, "best.h5"))
-    model = pg.load_model(os.path.join(out, "best.h5"))
-    assert any(type(layer).__name__ == "QuantizeWrapperV2" for layer in model.layers)
-    paths = _export_and_run(model, str(tmp_path / "exp"), "int8")
-    # The network inside is integer: its convolutions carry int8 weights.
-    from ai_edge_litert.interpreter import Interpreter
-
-    tensors = Interpreter(model_path=paths["int8"]).get_tensor_details()
-    assert any(t["dtype"] == np.int8 and t["name"].startswith("serving_network/")
-               for t in tensors)
-    # --resume continues a QAT run from its .h5 checkpoints' backup.
-    history = train(_optimize_config(float_instance_run, "portrait_instance_mbv2_256_qat.yaml",
-                                     3), out, resume=True, verbose=0, log=lambda *_: None)
-    assert len(history.history["loss"]) == 1
-
-
-@pytest.mark.slow
-def test_prune_recipe_reaches_half_sparsity_strips_and_exports(float_instance_run, tmp_path):
-    out = str(tmp_path / "prune")
-    messages = []
-    config = _optimize_config(float_instance_run, "portrait_instance_mbv2_256_prune50.yaml", 3,
-                              extra=["optimize.prune_end_step=2",
-                                     "optimize.prune_frequency=1"])
-    train(config, out, verbose=0, log=messages.append)
-    stripped = pg.load_model(os.path.join(out, PRUNED_MODEL))
-    assert not any(type(layer).__name__ == "PruneLowMagnitude" for layer in stripped.layers)
-    assert pg.optimize.sparsity(stripped) == pytest.approx(0.5, abs=0.01)
-    assert any("sparsity of the pruned kernels 0.50" in m for m in messages)
-    _export_and_run(stripped, str(tmp_path / "exp"), "float32")
 
 
 def test_quantize_and_prune_in_one_run_is_refused(tmp_path):
