@@ -300,9 +300,11 @@ def choose_serving_threshold(model_path, dataset, split, thresholds=SWEEP_THRESH
     model = load_portrait_model(model_path)
     rows = []
     for t in thresholds:
+        # What an export at threshold t serves: every box it keeps is >= t, so the
+        # priority rule (written as t by --write) makes no difference there.
         segmenter = InstanceSegmenter(model, dataclasses.replace(
             serving or ServingConfig(), grouping=grouping, score_threshold=float(t),
-            max_detections=max_detections))
+            priority_score=float(t), max_detections=max_detections))
         detections = []
         iterator = examples
         if progress:

@@ -27,7 +27,7 @@ def test_outputs_have_documented_shapes_and_dtypes(segmenter, size):
     out = segmenter.segment(photo)
     assert out["instance_labels"].shape == size and out["instance_labels"].dtype == np.int32
     assert out["person_probability"].shape == size
-    assert out["boxes"].shape == (8, 4) and out["scores"].shape == (8,)
+    assert out["boxes"].shape == (16, 4) and out["scores"].shape == (16,)   # default slots
     n = int(out["num_instances"])
     assert out["instance_labels"].min() >= 0 and out["instance_labels"].max() <= n
     assert not out["boxes"][n:].any() and not out["scores"][n:].any()
