@@ -113,3 +113,18 @@ def test_out_pointing_at_a_file_fails_before_any_work(command, tmp_path, capsys)
     assert main([*command, "--out", str(existing)]) == 2
     assert "is an existing file, not a folder" in capsys.readouterr().err
     assert existing.read_text() == "keep me"
+
+
+def test_int8_calibration_photos_take_an_equal_share_of_each_set(tmp_path):
+    """Group photos (coco128) calibrate the int8 detector as much as portraits do, however
+    many more portraits there are."""
+    from portrait_garden.cli import _representative_photos
+    from tests.data.conftest import write_coco_set, write_portrait_folder
+
+    write_portrait_folder(tmp_path / "portraits" / "pfcn", n=24, size=(48, 64))
+    write_coco_set(tmp_path / "instances" / "coco128")          # 3 photos, 40 x 60
+    photos = _representative_photos(str(tmp_path), 4)
+    shapes = [p.shape[:2] for p in photos]
+    assert len(photos) == 4 and shapes.count((40, 60)) == 2 and shapes.count((48, 64)) == 2
+    train = (tmp_path / "portraits" / "pfcn" / "train.txt").read_text().split()
+    assert len(_representative_photos(str(tmp_path), 100)) == 3 + len(train)   # all there is
