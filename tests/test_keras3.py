@@ -50,8 +50,8 @@ def test_shipped_keras3_file_loads_with_keras_and_matches_tf_keras(preset, canva
           "max |logit3 - logit2|", max(np.abs(out3[k] - out2[k]).max() for k in out2))
     # Float32 reassociation between the two Keras backends: measured 1.5e-5 at most.
     np.testing.assert_allclose(prob3, prob2, atol=5e-5)
-    for key in out2:    # logits reach |x| ~ 20, so 1e-5 relative
-        np.testing.assert_allclose(out3[key], out2[key], rtol=1e-5, atol=1e-4, err_msg=key)
+    for key in out2:    # logits reach |x| ~ 20; measured up to 1.2e-4 apart (5-stage default)
+        np.testing.assert_allclose(out3[key], out2[key], rtol=1e-5, atol=3e-4, err_msg=key)
 
 
 def test_pg_load_model_picks_the_keras_by_the_file():

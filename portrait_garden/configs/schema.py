@@ -232,9 +232,9 @@ class ServingConfig:
       max_detections: `N_max`, fixed number of box slots. Defaults to 16 (group
         photos; 16 instead of 8 slots add 0.13 ms, +2%, to the default preset's
         int8 pipeline on one thread, `results/serving/benchmark_slots/`).
-      score_threshold: minimum detector score. Defaults to 0.15 (the shipped
-        model's centre peaks are low; 0.15 gives the right person count on 96% of
-        PFCN val photos).
+      score_threshold: minimum detector score. Defaults to 0.15 (the best detection
+        F1 of the default preset on pfg_sports dev); choose it per model with
+        `portrait-garden choose-threshold`.
       nms_iou: IoU above which a lower-scored box is dropped. Defaults to 0.6.
       group_scale: grouping runs at network size / this (4: 64x64 for 256, the
         resolution of the stride-4 decoder features).
