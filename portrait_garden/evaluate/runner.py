@@ -53,17 +53,13 @@ def evaluate_dataset(predictor, dataset, split=None, max_images=None, progress=T
         counts = confusion_2class(pred, truth & valid, valid)
         confusion += counts
         labels = out.get("instance_labels")
-        num = int(out.get("num_instances", 0))
         # Boundary F on what users receive: the per-person labels when there are any.
         outline = pred if labels is None else labels > 0
         per_image.append({"id": ex.id, "iou": person_iou_from_confusion(counts),
                           "boundary_f": boundary_f_score(outline, truth & valid, valid,
                                                          boundary_tolerance),
-                          "instances": num})
-        for k in range(num):
-            m = labels == k + 1
-            if m.any():
-                detections.append((index, m, float(out["scores"][k])))
+                          "instances": int(out.get("num_instances", 0))})
+        detections += _detections(index, out)
     result = {"dataset": report.source, "images": len(examples),
               "person_iou": person_iou_from_confusion(confusion),
               "mean_image_iou": float(np.mean([r["iou"] for r in per_image])),
@@ -79,6 +75,14 @@ def evaluate_dataset(predictor, dataset, split=None, max_images=None, progress=T
     if viz_dir:
         result["viz"] = write_best_worst(predictor, examples, per_image, viz_dir, viz_count)
     return result
+
+
+def _detections(index, out):
+    """`[(index, mask, score)]` of one photo's pipeline outputs: each labelled person
+    that owns pixels (none for a segmentation-only model)."""
+    labels = out.get("instance_labels")
+    return [(index, labels == k + 1, float(out["scores"][k]))
+            for k in range(int(out.get("num_instances", 0))) if (labels == k + 1).any()]
 
 
 def write_best_worst(predictor, examples, per_image, out_dir, count=6, superpixels=True):
@@ -312,11 +316,7 @@ def choose_serving_threshold(model_path, dataset, split, thresholds=SWEEP_THRESH
 
             iterator = tqdm(examples, desc=f"{report.source} threshold {t:.2f}", unit="img")
         for index, ex in enumerate(iterator):
-            out = segmenter.segment(ex.image)
-            for k in range(int(out["num_instances"])):
-                m = out["instance_labels"] == k + 1
-                if m.any():
-                    detections.append((index, m, float(out["scores"][k])))
+            detections += _detections(index, segmenter.segment(ex.image))
         sweep = threshold_sweep(examples, detections, thresholds=(0.0,), iou=iou)["rows"][0]
         with contextlib.redirect_stdout(io.StringIO()):
             ap = mask_ap(examples, detections)
