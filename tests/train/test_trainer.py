@@ -115,26 +115,6 @@ def test_instance_recipe_trains_detector_with_composites_and_init_from(seg_run, 
     assert copied and " copied 0 " not in copied[0]
 
 
-def _litert_signature(path):
-    from ai_edge_litert.interpreter import Interpreter
-
-    return Interpreter(model_path=path).get_signature_runner("serving_default")
-
-
-def _export_and_run(model, out, quantization):
-    from tests.export.test_exporter import _photos
-
-    paths = pg.export.export_model(model, out, pg.models.ServingConfig(grid=(8, 8)),
-                                   representative_images=_photos(3), quantizations=(quantization,))
-    ops = pg.export.tflite_op_names(open(paths[quantization], "rb").read())
-    assert not any(op.startswith("Flex") or op == "CUSTOM" for op in ops)
-    photo = _photos(1, seed=5)[0]
-    result = _litert_signature(paths[quantization])(image=photo[None])
-    assert result["instance_labels"].shape == photo.shape[:2]
-    assert result["person_probability"].dtype == np.float32
-    return paths
-
-
 def test_quantize_and_prune_in_one_run_is_refused(tmp_path):
     config = _tiny_config(tmp_path, extra=["optimize.quantize=true",
                                            "optimize.prune_sparsity=0.5"])
