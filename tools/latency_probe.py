@@ -1,8 +1,13 @@
-"""Latency of network variants before training them: int8 `.tflite` of untrained networks
+"""Latency of network variants before training them: `.tflite` of untrained networks
 beside MediaPipe's selfie segmenter and shipped files, in one run on this CPU.
 
     python tools/latency_probe.py --variant 0.5:64 --variant 0.5:32 --variant 0.35:32 \
         --tflite saved_models/portrait_instance_mbv2_256/network_int8.tflite
+    python tools/latency_probe.py --variant 1.0:64 --variant 0.5:64 \
+        --precision float32 --precision float16 --precision int8
+
+`--precision` (repeatable, default int8) converts each variant in each precision, which
+shows what int8 buys on this CPU.
 
 A variant is `width:decoder_filters` of a `PortraitSegmenter` with the detector (the
 network `export` writes as `network_int8.tflite`: outputs + decoder features), quantized
@@ -42,7 +47,7 @@ def _read(path):
         return f.read()
 
 
-def variant_tflite(width, filters, size):
+def variant_tflite(width, filters, size, precision="int8"):
     import tf_keras as keras
 
     import portrait_garden as pg
@@ -56,8 +61,8 @@ def variant_tflite(width, filters, size):
     rng = np.random.default_rng(0)
     calibration = [rng.uniform(0, 255, (1, size, size, 3)).astype("float32")
                    for _ in range(8)]
-    data = convert_to_tflite(serving_network(model), "int8",
-                             representative_images=calibration)
+    data = convert_to_tflite(serving_network(model), precision,
+                             representative_images=calibration if precision == "int8" else None)
     return data, count_flops(model) // 2
 
 
@@ -66,6 +71,8 @@ def main():
     parser.add_argument("--variant", action="append", default=[],
                         help="width:decoder_filters, e.g. 0.5:32 (repeatable)")
     parser.add_argument("--tflite", nargs="*", default=[], help=".tflite files to time too")
+    parser.add_argument("--precision", action="append", choices=("float32", "float16", "int8"),
+                        help="precision of the variants (repeatable; default int8)")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=100)
     args = parser.parse_args()
@@ -79,8 +86,10 @@ def main():
             width, filters = float(text.split(":")[0]), int(text.split(":")[1])
         except (IndexError, ValueError):
             parser.error(f"--variant {text!r}: expected width:decoder_filters, e.g. 0.5:32")
-        data, macs = variant_tflite(width, filters, args.size)
-        rows.append((f"width {width}, decoder_filters {filters} (untrained, int8)", data, macs))
+        for precision in args.precision or ["int8"]:
+            data, macs = variant_tflite(width, filters, args.size, precision)
+            rows.append((f"width {width}, decoder_filters {filters} (untrained, {precision})",
+                         data, macs))
     print(f"CPU `{cpu_name()}`, 1 thread, median of {args.repeats} runs")
     peer = None
     for name, data, macs in rows:
