@@ -167,7 +167,7 @@ def test_multi_worker_two_local_workers_match_one_worker(tmp_path, folder):
 
 
 @pytest.mark.slow
-def test_qat_and_pruning_recipes_train_resume_and_export_under_mirrored(tmp_path, folder):
+def test_qat_and_pruning_recipes_train_and_resume_under_mirrored(tmp_path, folder):
     """The optimization recipes through the trainer, under MirroredStrategy on 2 logical
     CPUs (the trainer's own coverage of them): QAT trains fake-quantized layers and
     resumes from its .h5 backup; pruning reaches 50% and strips its wrappers. From random
