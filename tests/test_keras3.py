@@ -48,7 +48,7 @@ def test_shipped_keras3_file_loads_with_keras_and_matches_tf_keras(preset, canva
     assert (prob2 > 0.5).mean() > 0.1           # the astronaut is found
     print(preset, "max |prob3 - prob2|", np.abs(prob3 - prob2).max(),
           "max |logit3 - logit2|", max(np.abs(out3[k] - out2[k]).max() for k in out2))
-    # Float32 reassociation between the two Keras backends: measured 1.5e-5 at most.
+    # Float32 reassociation between the two Keras backends: measured 2.7e-5 at most.
     np.testing.assert_allclose(prob3, prob2, atol=5e-5)
     for key in out2:    # logits reach |x| ~ 20; measured up to 1.2e-4 apart (5-stage default)
         np.testing.assert_allclose(out3[key], out2[key], rtol=1e-5, atol=3e-4, err_msg=key)

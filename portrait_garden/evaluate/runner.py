@@ -81,8 +81,9 @@ def _detections(index, out):
     """`[(index, mask, score)]` of one photo's pipeline outputs: each labelled person
     that owns pixels (none for a segmentation-only model)."""
     labels = out.get("instance_labels")
-    return [(index, labels == k + 1, float(out["scores"][k]))
-            for k in range(int(out.get("num_instances", 0))) if (labels == k + 1).any()]
+    masks = [(labels == k + 1, float(out["scores"][k]))
+             for k in range(int(out.get("num_instances", 0)))]
+    return [(index, mask, score) for mask, score in masks if mask.any()]
 
 
 def write_best_worst(predictor, examples, per_image, out_dir, count=6, superpixels=True):
