@@ -70,7 +70,7 @@ def _serving_module(segmenter):
 
 
 def export_model(model, out_dir, config=None, representative_images=None,
-                 quantizations=tuple(TFLITE_FILES), metadata=None):
+                 quantizations=tuple(TFLITE_FILES), metadata=None, network=True):
     """Exports the end-to-end instance model.
 
     Writes `out_dir/saved_model` (signature `serving_default`: uint8 image
@@ -87,6 +87,9 @@ def export_model(model, out_dir, config=None, representative_images=None,
       representative_images: list of uint8 `[H, W, 3]` photos, needed for int8.
       quantizations: subset of `TFLITE_FILES` keys. Defaults to all four.
       metadata: optional dict stored in `export.json` (e.g. the training config).
+      network: bool, also write the network alone (`NETWORK_FILES`) for the
+        requested quantizations. Defaults to True; False halves the conversions
+        when only the whole pipeline is wanted.
 
     Returns:
       dict: `"saved_model"` path and one path per quantization.
@@ -127,15 +130,15 @@ def export_model(model, out_dir, config=None, representative_images=None,
                                       "scores float32 [N_max]", "num_instances int32 []",
                                       "person_probability float32 [H, W]"]},
             "tflite": files, **(metadata or {})}
-    network = segmenter.network
     for quantization, name in NETWORK_FILES.items():
-        if quantization not in quantizations:
+        if not network or quantization not in quantizations:
             continue
         canvases = None
         if quantization == "int8":
             canvases = [letterbox(tf.constant(np.asarray(img, np.uint8)[None]),
                                   segmenter.size)[0].numpy() for img in representative_images]
-        path = write_tflite(network, os.path.join(out_dir, name), quantization=quantization,
+        path = write_tflite(segmenter.network, os.path.join(out_dir, name),
+                            quantization=quantization,
                             representative_images=canvases)
         paths[f"network_{quantization}"] = path
         files[f"network_{quantization}"] = {"file": name, "bytes": os.path.getsize(path)}

@@ -54,6 +54,15 @@ def test_plain_tfmot_annotate_and_apply_path_works():
     assert _fake_quant_layers(quantized)
 
 
+def test_a_lambda_layer_is_refused_naming_it():
+    # tfmot would leave it float (an unquantized island in the int8 file) with a warning.
+    inputs = keras.Input((8, 8, 3))
+    doubled = keras.layers.Lambda(lambda t: 2.0 * t, name="double")(inputs)
+    model = keras.Model(inputs, keras.layers.Conv2D(1, 1)(doubled))
+    with pytest.raises(ValueError, match=r"'double' \(Lambda\) cannot be quantized"):
+        pg.optimize.quantize_model(model)
+
+
 def test_plain_quantize_model_without_our_configs_fails_and_says_why():
     # What a user hits when bypassing portrait_garden.optimize.quantize_model.
     with pytest.raises(Exception, match="QuantizeConfig|not supported|supported"):
