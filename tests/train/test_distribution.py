@@ -146,7 +146,8 @@ def _history(run):
 def test_multi_worker_two_local_workers_match_one_worker(tmp_path, folder):
     recipe = os.path.join(RECIPES_DIR, "portrait_seg_mbv2_256.yaml")
     single = str(tmp_path / "single")
-    _finish(_worker("recipe", recipe, str(folder), single, *_overrides(folder)))
+    # The one-worker reference runs beside the cluster (the test's wall time, not its work).
+    reference = _worker("recipe", recipe, str(folder), single, *_overrides(folder))
     cluster = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     run = str(tmp_path / "cluster")
     workers = [
@@ -155,7 +156,7 @@ def test_multi_worker_two_local_workers_match_one_worker(tmp_path, folder):
                 env={"TF_CONFIG": json.dumps({"cluster": {"worker": cluster},
                                               "task": {"type": "worker", "index": i}})})
         for i in range(2)]
-    for process in workers:
+    for process in [*workers, reference]:
         _finish(process)
     model = pg.load_model(os.path.join(run, "last.keras"))   # the chief's checkpoint
     assert "mask" in model.output
