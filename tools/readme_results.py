@@ -29,6 +29,11 @@ OLD_NAMES = ("portrait_instance_mbv2_256", "fast_scratch")
 folder before distillation, `fast_scratch` when re-run from `OLD_FAST`."""
 DIST = "results/distill"
 DIST_RUN = "runs/portrait_instance_mbv2_050_256_distill"
+ROUND1_FAST = "exports/fast_distill1"
+"""The first distilled fast preset (teacher: the default before its 4th stage), shipped
+until the second distillation replaced it: restore it with `mkdir -p exports/fast_distill1
+&& git archive 81405ca saved_models/portrait_instance_mbv2_256 | tar -x -C
+exports/fast_distill1 --strip-components 2`."""
 PRETRAINED = "saved_models/portrait_instance_mbv2_100_256"
 """The ImageNet-pretrained width-1.0 instance checkpoint (not the default yet)."""
 PRE = "results/pretrained"
@@ -105,6 +110,10 @@ JOBS = [
               f"{DIST}/eval_float16_pfg_sports.json"),
     *[_evaluate(f"{OLD_FAST}/model_float16.tflite", d, "val", f"{DIST}/eval_replaced_{d}.json")
       for d in ("pfcn", "vikram")],
+    *[_evaluate(f"{DIST_RUN}2/best.keras", d, "val", f"{DIST}/eval_distill2_keras_{d}.json")
+      for d in ("pfcn", "vikram")],
+    *[_evaluate(f"{ROUND1_FAST}/model_{p}.tflite", d, "val", f"{DIST}/eval_round1_{p}_{d}.json")
+      for p in ("float16", "int8") for d in ("pfcn", "vikram")],
     ("results/benchmark/benchmark.json",
      f"portrait-garden benchmark --model {OLD_FAST} exports/instance_float "
      f"exports/instance_prune50 exports/instance_qat exports/instance_prune50_qat "
@@ -582,39 +591,72 @@ def latency_lines(bench, preset_name, source=""):
 
 
 def render_distill():
-    """The fast preset: the width-0.5 student distilled from the accurate preset, its
-    control without the teacher, the shipped files, and the distillation issue's targets."""
+    """The fast preset: the width-0.5 student distilled from the accurate preset (twice:
+    the second round, from the 5-stage default, is shipped once its run is evaluated),
+    the first round's control without the teacher, the shipped files, and the
+    distillation issue's targets."""
     paths = {(m, d): f"{DIST}/eval_{m}_{d}.json"
-             for m in ("distill_keras", "control_keras", "float16", "int8", "replaced")
+             for m in ("distill_keras", "control_keras", "distill2_keras", "float16", "int8",
+                       "round1_float16", "round1_int8", "replaced")
              for d in ("pfcn", "vikram")}
-    # The teacher was the default preset before its fourth stage (git 15ed477); its
-    # evaluations were copied here when that stage replaced it in `PRE`.
+    # The first teacher was the default preset before its fourth stage (git 15ed477); its
+    # evaluations were copied here when that stage replaced it in `PRE`. The second
+    # teacher is the default preset as shipped (its float16 file, evaluated in `PRE`).
     paths.update({("teacher", d): f"{DIST}/eval_teacher_float16_{d}.json"
                   for d in ("pfcn", "vikram")})
+    paths.update({("teacher2", d): f"{PRE}/eval_float16_{d}.json" for d in ("pfcn", "vikram")})
     e = {k: load(p) for k, p in paths.items() if os.path.exists(os.path.join(ROOT, p))}
     if ("float16", "pfcn") not in e:
         return []
+    second = ("distill2_keras", "pfcn") in e
     out = []
     add = out.append
     add(f"### The fast preset: `{SHIPPED}/`, distilled from the accurate one\n")
-    add("The paper's network at width 0.5 with the CenterNet detector (no neck), initialised "
-        "from the earlier fast preset and fine-tuned with the supervised losses plus the "
-        "accurate preset's person mask and centre heatmap as targets "
-        "(`recipes/portrait_instance_mbv2_050_256_distill.yaml`, 4 x 200 steps of 16, the "
-        "teacher's data plus 1,094 unlabelled ccp photos), then quantization-aware training "
-        "with the teacher still on (`..._distill_qat.yaml`). The control is the same run "
-        "without the teacher and the unlabelled photos (same steps, labelled data and seed). "
-        f"Commands: `{command(paths[('distill_keras', 'pfcn')])}`, "
-        f"`{command(paths[('float16', 'pfcn')])}` and likewise.\n")
+    if second:
+        add("The paper's network at width 0.5 with the CenterNet detector (no neck), distilled "
+            "twice from the accurate preset: with the supervised losses plus the teacher's "
+            "person mask and centre heatmap as targets, on the teacher's data plus 1,094 "
+            "unlabelled ccp photos, then quantization-aware training with the teacher still "
+            "on (`..._distill_qat.yaml`). Round 1 (`recipes/portrait_instance_mbv2_050_256_"
+            "distill.yaml`, 4 x 200 steps of 16) started from the from-scratch fast preset; its "
+            "control is the same run without the teacher and the unlabelled photos (same "
+            "steps, labelled data and seed). Round 2, shipped "
+            "(`recipes/portrait_instance_mbv2_050_256_distill2.yaml`, 5 x 300 steps), starts "
+            "from round 1's float network and learns from the 5-stage default; it has no "
+            "control run. "
+            f"Commands: `{command(paths[('distill2_keras', 'pfcn')])}`, "
+            f"`{command(paths[('float16', 'pfcn')])}` and likewise.\n")
+    else:
+        add("The paper's network at width 0.5 with the CenterNet detector (no neck), "
+            "initialised from the earlier fast preset and fine-tuned with the supervised "
+            "losses plus the accurate preset's person mask and centre heatmap as targets "
+            "(`recipes/portrait_instance_mbv2_050_256_distill.yaml`, 4 x 200 steps of 16, the "
+            "teacher's data plus 1,094 unlabelled ccp photos), then quantization-aware "
+            "training with the teacher still on (`..._distill_qat.yaml`). The control is the "
+            "same run without the teacher and the unlabelled photos (same steps, labelled "
+            "data and seed). "
+            f"Commands: `{command(paths[('distill_keras', 'pfcn')])}`, "
+            f"`{command(paths[('float16', 'pfcn')])}` and likewise.\n")
     add("| model | PFCN val IoU | boundary F | vikram val IoU | boundary F |")
     add("|---|---|---|---|---|")
-    labels = {"teacher": "teacher: the accurate preset before its 4th stage (git 15ed477), "
-                         "`model_float16.tflite`",
-              "distill_keras": "distilled student, `best.keras`",
-              "control_keras": "control (no teacher), `best.keras`",
+    round1 = "round 1: " if second else ""
+    labels = {"teacher": "teacher of round 1: the accurate preset before its 4th stage "
+                         "(git 15ed477), `model_float16.tflite`",
+              "teacher2": f"teacher of round 2: the accurate preset, `{PRETRAINED}/"
+                          "model_float16.tflite`",
+              "distill_keras": f"{round1}distilled student, `best.keras`",
+              "control_keras": f"{round1}control (no teacher), `best.keras`",
+              "round1_float16": f"round 1 as shipped until round 2, `{ROUND1_FAST}/"
+                                "model_float16.tflite`",
+              "round1_int8": f"round 1 as shipped until round 2, `{ROUND1_FAST}/"
+                             "model_int8.tflite` (QAT)",
+              "distill2_keras": "round 2: distilled student, `best.keras`",
               "float16": "shipped `model_float16.tflite`",
               "int8": "shipped `model_int8.tflite` (QAT)",
-              "replaced": f"the fast preset it replaced, `{OLD_FAST}/model_float16.tflite`"}
+              "replaced": f"the from-scratch fast preset, `{OLD_FAST}/model_float16.tflite`"}
+    if not second:
+        labels = {k: v for k, v in labels.items()
+                  if k not in ("teacher2", "round1_float16", "round1_int8")}
     for m, label in labels.items():
         if (m, "pfcn") in e and (m, "vikram") in e:
             p, v = e[(m, "pfcn")], e[(m, "vikram")]
@@ -637,8 +679,9 @@ def render_distill():
         return e[(m, d)]["person_iou"] if (m, d) in e else None
 
     for d, name in (("pfcn", "PFCN val"), ("vikram", "vikram val")):
-        if iou("float16", d) is not None and iou("teacher", d) is not None:
-            gap = 100 * (iou("float16", d) - iou("teacher", d))
+        teacher = "teacher2" if second else "teacher"
+        if iou("float16", d) is not None and iou(teacher, d) is not None:
+            gap = 100 * (iou("float16", d) - iou(teacher, d))
             target(f"student float16 within 1.0 point of the teacher ({name})",
                    f"{gap:+.2f} points", gap >= -1.0)
     target("student float16 >= 0.955 on PFCN val", f4(iou("float16", "pfcn")),
@@ -646,7 +689,7 @@ def render_distill():
     for d, name in (("pfcn", "PFCN val"), ("vikram", "vikram val")):
         if iou("distill_keras", d) is not None and iou("control_keras", d) is not None:
             gain = 100 * (iou("distill_keras", d) - iou("control_keras", d))
-            target(f"distilled minus control ({name}, `best.keras`; one seed each)",
+            target(f"{round1}distilled minus control ({name}, `best.keras`; one seed each)",
                    f"{gain:+.2f} points", "gain" if gain >= 0.5 else "**loss**"
                    if gain <= -0.5 else "no clear difference")
     if iou("int8", "pfcn") is not None:
