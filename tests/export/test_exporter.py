@@ -125,6 +125,18 @@ def test_int8_without_calibration_photos_is_refused(tmp_path):
         export_model(model, str(tmp_path), quantizations=("int4",))
 
 
+def test_network_false_writes_the_whole_pipeline_only(tmp_path):
+    model = pg.PortraitSegmenter(image_size=(64, 64), width_multiplier=0.35, decoder_filters=8,
+                                 detector=True)
+    paths = export_model(model, str(tmp_path), ServingConfig(grid=(4, 4)),
+                         quantizations=("float32",), network=False)
+    assert set(paths) == {"saved_model", "float32"}
+    assert sorted(f for f in os.listdir(tmp_path) if f.endswith(".tflite")) == [
+        TFLITE_FILES["float32"]]
+    info = json.load(open(os.path.join(tmp_path, "export.json")))
+    assert set(info["tflite"]) == {"float32"}
+
+
 def test_cli_export_calibrates_on_real_format_data(tmp_path, capsys):
     from portrait_garden.cli import main
 
