@@ -114,6 +114,10 @@ JOBS = [
       for d in ("pfcn", "vikram")],
     *[_evaluate(f"{ROUND1_FAST}/model_{p}.tflite", d, "val", f"{DIST}/eval_round1_{p}_{d}.json")
       for p in ("float16", "int8") for d in ("pfcn", "vikram")],
+    _evaluate(f"{SHIPPED}/model_int8.tflite", "pfg_sports", None,
+              f"{DIST}/eval_int8_pfg_sports.json"),
+    *[_evaluate(f"{ROUND1_FAST}/model_{p}.tflite", "pfg_sports", None,
+                f"{DIST}/eval_round1_{p}_pfg_sports.json") for p in ("float16", "int8")],
     ("results/benchmark/benchmark.json",
      f"portrait-garden benchmark --model {OLD_FAST} exports/instance_float "
      f"exports/instance_prune50 exports/instance_qat exports/instance_prune50_qat "
@@ -591,10 +595,9 @@ def latency_lines(bench, preset_name, source=""):
 
 
 def render_distill():
-    """The fast preset: the width-0.5 student distilled from the accurate preset (twice:
-    the second round, from the 5-stage default, is shipped once its run is evaluated),
-    the first round's control without the teacher, the shipped files, and the
-    distillation issue's targets."""
+    """The fast preset: the width-0.5 student distilled twice from the accurate preset
+    (round 2, from the 5-stage default, is shipped), round 1's control without the
+    teacher, the shipped files, and the distillation issue's targets."""
     paths = {(m, d): f"{DIST}/eval_{m}_{d}.json"
              for m in ("distill_keras", "control_keras", "distill2_keras", "float16", "int8",
                        "round1_float16", "round1_int8", "replaced")
@@ -608,38 +611,25 @@ def render_distill():
     e = {k: load(p) for k, p in paths.items() if os.path.exists(os.path.join(ROOT, p))}
     if ("float16", "pfcn") not in e:
         return []
-    second = ("distill2_keras", "pfcn") in e
     out = []
     add = out.append
     add(f"### The fast preset: `{SHIPPED}/`, distilled from the accurate one\n")
-    if second:
-        add("The paper's network at width 0.5 with the CenterNet detector (no neck), distilled "
-            "twice from the accurate preset: with the supervised losses plus the teacher's "
-            "person mask and centre heatmap as targets, on the teacher's data plus 1,094 "
-            "unlabelled ccp photos, then quantization-aware training with the teacher still "
-            "on (`..._distill_qat.yaml`). Round 1 (`recipes/portrait_instance_mbv2_050_256_"
-            "distill.yaml`, 4 x 200 steps of 16) started from the from-scratch fast preset; its "
-            "control is the same run without the teacher and the unlabelled photos (same "
-            "steps, labelled data and seed). Round 2, shipped "
-            "(`recipes/portrait_instance_mbv2_050_256_distill2.yaml`, 5 x 300 steps), starts "
-            "from round 1's float network and learns from the 5-stage default; it has no "
-            "control run. "
-            f"Commands: `{command(paths[('distill2_keras', 'pfcn')])}`, "
-            f"`{command(paths[('float16', 'pfcn')])}` and likewise.\n")
-    else:
-        add("The paper's network at width 0.5 with the CenterNet detector (no neck), "
-            "initialised from the earlier fast preset and fine-tuned with the supervised "
-            "losses plus the accurate preset's person mask and centre heatmap as targets "
-            "(`recipes/portrait_instance_mbv2_050_256_distill.yaml`, 4 x 200 steps of 16, the "
-            "teacher's data plus 1,094 unlabelled ccp photos), then quantization-aware "
-            "training with the teacher still on (`..._distill_qat.yaml`). The control is the "
-            "same run without the teacher and the unlabelled photos (same steps, labelled "
-            "data and seed). "
-            f"Commands: `{command(paths[('distill_keras', 'pfcn')])}`, "
-            f"`{command(paths[('float16', 'pfcn')])}` and likewise.\n")
+    add("The paper's network at width 0.5 with the CenterNet detector (no neck), distilled "
+        "twice from the accurate preset: with the supervised losses plus the teacher's "
+        "person mask and centre heatmap as targets, on the teacher's data plus 1,094 "
+        "unlabelled ccp photos, then quantization-aware training with the teacher still "
+        "on (`..._distill_qat.yaml`). Round 1 (`recipes/portrait_instance_mbv2_050_256_"
+        "distill.yaml`, 4 x 200 steps of 16) started from the from-scratch fast preset; its "
+        "control is the same run without the teacher and the unlabelled photos (same "
+        "steps, labelled data and seed). Round 2, shipped "
+        "(`recipes/portrait_instance_mbv2_050_256_distill2.yaml`, 5 x 300 steps), starts "
+        "from round 1's float network and learns from the 5-stage default; it has no "
+        "control run. "
+        f"Commands: `{command(paths[('distill2_keras', 'pfcn')])}`, "
+        f"`{command(paths[('float16', 'pfcn')])}` and likewise.\n")
     add("| model | PFCN val IoU | boundary F | vikram val IoU | boundary F |")
     add("|---|---|---|---|---|")
-    round1 = "round 1: " if second else ""
+    round1 = "round 1: "
     labels = {"teacher": "teacher of round 1: the accurate preset before its 4th stage "
                          "(git 15ed477), `model_float16.tflite`",
               "teacher2": f"teacher of round 2: the accurate preset, `{PRETRAINED}/"
@@ -654,9 +644,6 @@ def render_distill():
               "float16": "shipped `model_float16.tflite`",
               "int8": "shipped `model_int8.tflite` (QAT)",
               "replaced": f"the from-scratch fast preset, `{OLD_FAST}/model_float16.tflite`"}
-    if not second:
-        labels = {k: v for k, v in labels.items()
-                  if k not in ("teacher2", "round1_float16", "round1_int8")}
     for m, label in labels.items():
         if (m, "pfcn") in e and (m, "vikram") in e:
             p, v = e[(m, "pfcn")], e[(m, "vikram")]
@@ -679,9 +666,8 @@ def render_distill():
         return e[(m, d)]["person_iou"] if (m, d) in e else None
 
     for d, name in (("pfcn", "PFCN val"), ("vikram", "vikram val")):
-        teacher = "teacher2" if second else "teacher"
-        if iou("float16", d) is not None and iou(teacher, d) is not None:
-            gap = 100 * (iou("float16", d) - iou(teacher, d))
+        if iou("float16", d) is not None and iou("teacher2", d) is not None:
+            gap = 100 * (iou("float16", d) - iou("teacher2", d))
             target(f"student float16 within 1.0 point of the teacher ({name})",
                    f"{gap:+.2f} points", gap >= -1.0)
     target("student float16 >= 0.955 on PFCN val", f4(iou("float16", "pfcn")),
