@@ -77,11 +77,18 @@ class DatasetConfig:
       path: a folder, or a set name under the data root (e.g. `pfcn`).
       split: optional split file name of a folder set (e.g. `train`).
       weight: sampling weight in the training mixture. Defaults to 1.0.
+      main_subject_only: only the main subject of each photo is labelled (the
+        portrait sets: people in the background are usually not masked). The
+        detector's heatmap loss then skips its negative cells outside the labelled
+        boxes, so unmasked people there are not taught as background; the mask
+        losses are unchanged. Defaults to False (every person is labelled, as in
+        COCO sets and composites).
     """
 
     path: str = ""
     split: str = ""
     weight: float = 1.0
+    main_subject_only: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

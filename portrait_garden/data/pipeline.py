@@ -23,6 +23,7 @@ from portrait_garden.data.targets import (
     boundary_target,
     centernet_targets,
     instance_boxes,
+    outside_boxes,
     person_mask,
 )
 
@@ -99,8 +100,8 @@ def _gather(store):
     return get
 
 
-def _make_sample(image, labels, seed, image_size, training, augment, boundary_width,
-                 targets, stride):
+def _make_sample(image, labels, subject_only, seed, image_size, training, augment,
+                 boundary_width, targets, stride):
     image = tf.cast(image, tf.float32)
     in_size = (tf.shape(labels)[0], tf.shape(labels)[1])
     if training:
@@ -124,17 +125,19 @@ def _make_sample(image, labels, seed, image_size, training, augment, boundary_wi
         if "centernet" in targets:
             centernet = centernet_targets(boxes, valid, image_size, stride)
             # No penalty for detections where nobody labelled: the heatmap loss skips
-            # negative targets (centres themselves stay positive).
+            # negative targets (centres themselves stay positive). With only the main
+            # subject labelled, that is everywhere outside its box too.
             heatmap = centernet["heatmap"]
-            centernet["heatmap"] = tf.where(ignore_cells(labels, stride) & (heatmap < 1.0),
-                                            -1.0, heatmap)
+            unlabelled = ignore_cells(labels, stride) | (
+                subject_only & outside_boxes(boxes, valid, heatmap.shape[:2]))
+            centernet["heatmap"] = tf.where(unlabelled & (heatmap < 1.0), -1.0, heatmap)
             sample.update(centernet)
     return sample
 
 
 def build_dataset(stores, image_size=(256, 256), batch_size=8, training=True, weights=None,
                   seed=0, augment=None, targets=("mask",), boundary_width=3,
-                  detector_stride=4, drop_remainder=None):
+                  detector_stride=4, drop_remainder=None, main_subject_only=None):
     """The batched input pipeline over one or more packed stores.
 
     Training: each store is shuffled and repeated, the stores are mixed with
@@ -159,6 +162,10 @@ def build_dataset(stores, image_size=(256, 256), batch_size=8, training=True, we
       boundary_width: int, half-width of the boundary band. Defaults to 3.
       detector_stride: int, stride of the CenterNet targets. Defaults to 4.
       drop_remainder: bool; defaults to `training`.
+      main_subject_only: optional list of bools, one per store: that store labels only
+        each photo's main subject (`DatasetConfig.main_subject_only`), so its centre
+        heatmap targets ignore negatives outside the labelled boxes. Defaults to all
+        False.
 
     Returns:
       `tf.data.Dataset` of dicts: `image` float32 `[B, H, W, 3]` in [0, 255],
@@ -176,18 +183,24 @@ def build_dataset(stores, image_size=(256, 256), batch_size=8, training=True, we
     drop_remainder = training if drop_remainder is None else drop_remainder
     if weights is not None and len(weights) != len(stores):
         raise ValueError(f"{len(weights)} weights for {len(stores)} datasets.")
+    main_subject_only = [False] * len(stores) if main_subject_only is None \
+        else [bool(flag) for flag in main_subject_only]
+    if len(main_subject_only) != len(stores):
+        raise ValueError(f"{len(main_subject_only)} main_subject_only flags for "
+                         f"{len(stores)} datasets.")
 
-    def make_sample(image, labels, sample_seed):
-        return _make_sample(image, labels, sample_seed, image_size, training, augment,
-                            boundary_width, tuple(targets), detector_stride)
+    def make_sample(image, labels, subject_only, sample_seed):
+        return _make_sample(image, labels, subject_only, sample_seed, image_size, training,
+                            augment, boundary_width, tuple(targets), detector_stride)
 
     per_store = []
-    for i, store in enumerate(stores):
+    for i, (store, subject_only) in enumerate(zip(stores, main_subject_only)):
         get = _gather(store)
         ds = tf.data.Dataset.range(len(store))
         if training:
             ds = ds.shuffle(len(store), seed=seed + i, reshuffle_each_iteration=True).repeat()
-        per_store.append(ds.map(get))
+        per_store.append(ds.map(lambda index, get=get, flag=subject_only: (
+            *get(index), tf.constant(flag))))
     if len(per_store) == 1:
         ds = per_store[0]
     elif training:
@@ -202,7 +215,7 @@ def build_dataset(stores, image_size=(256, 256), batch_size=8, training=True, we
             ds = ds.concatenate(other)
     seeds = tf.data.Dataset.random(seed=seed).batch(2)
     ds = tf.data.Dataset.zip((ds, seeds)).map(
-        lambda pair, s: make_sample(pair[0], pair[1], s),
+        lambda item, s: make_sample(*item, s),
         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 

@@ -86,3 +86,20 @@ def centernet_targets(boxes, valid, image_size, stride=4, min_overlap=0.7):
     size = tf.tensor_scatter_nd_update(tf.zeros([oh, ow, 2]), idx, sizes)
     size_mask = tf.tensor_scatter_nd_update(tf.zeros([oh, ow]), idx, tf.ones_like(bh))
     return {"heatmap": heatmap, "size": size, "size_mask": size_mask[..., None]}
+
+
+def outside_boxes(boxes, valid, out_size):
+    """bool `[h, w, 1]`: cells of an `out_size` grid whose centre lies in no valid box.
+
+    Args:
+      boxes: float32 `[K, 4]` normalized (ymin, xmin, ymax, xmax).
+      valid: bool `[K]`.
+      out_size: `(h, w)` of the grid (the heatmap's).
+    """
+    h, w = out_size
+    ys = (tf.range(h, dtype=tf.float32) + 0.5) / h
+    xs = (tf.range(w, dtype=tf.float32) + 0.5) / w
+    inside_y = (ys[None, :] >= boxes[:, 0:1]) & (ys[None, :] <= boxes[:, 2:3])    # [K, h]
+    inside_x = (xs[None, :] >= boxes[:, 1:2]) & (xs[None, :] <= boxes[:, 3:4])    # [K, w]
+    inside = inside_y[:, :, None] & inside_x[:, None, :] & valid[:, None, None]
+    return tf.logical_not(tf.reduce_any(inside, axis=0))[..., None]

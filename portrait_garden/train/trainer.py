@@ -432,6 +432,10 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
     data = config.data
     size = tuple(config.model.image_size)
     train_stores, weights = load_stores(data.train, data_dir, data.max_side, data.skip_bad, log)
+    subject_only = [spec.main_subject_only for spec in data.train]
+    if any(subject_only):
+        log("main_subject_only: the heatmap loss skips negatives outside the labelled boxes "
+            f"of {[spec.path for spec in data.train if spec.main_subject_only]}")
     if data.composites:
         train_stores.append(composite_store(train_stores, data.composites, data.max_side,
                                             config.train.seed))
@@ -474,7 +478,10 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
     targets = ("mask", "centernet") if config.model.detector else ("mask",)
     train_ds = shard_by_data(keras_pairs(
         build_dataset(train_stores, size, config.train.batch_size, True, weights,
-                      config.train.seed, augment, targets), model.output.keys()))
+                      config.train.seed, augment, targets,
+                      main_subject_only=subject_only + [False] * (len(train_stores) -
+                                                                  len(subject_only))),
+        model.output.keys()))
     val_ds = None
     if data.val:
         val_stores, _ = load_stores(data.val, data_dir, data.max_side, data.skip_bad, log)

@@ -197,6 +197,38 @@ def test_ignored_pixels_are_ignored_cells_of_the_heatmap_but_centres_stay(tmp_pa
     assert float(loss(b["heatmap"], outside)) > base + 1.0
 
 
+def test_main_subject_only_sets_ignore_heatmap_negatives_outside_the_labelled_box():
+    """A portrait set labels only its main subject: an unmasked person beside it must cost
+    the detector nothing, while the same photo from a fully labelled set teaches
+    "background" there. Inside the box nothing changes, and the mask targets are equal."""
+    from portrait_garden.losses import CenterHeatmapLoss
+
+    labels = np.zeros((64, 64), np.uint8)
+    labels[16:48, 8:24] = 1                     # the subject, left; its box is 8 x 4 cells
+    store = ExampleStore.from_examples([Example("x", np.zeros((64, 64, 3), np.uint8), labels)],
+                                       64)
+    batch = next(iter(build_dataset([store, store], (64, 64), 2, training=False,
+                                    targets=("centernet",), main_subject_only=[False, True])))
+    heatmaps = batch["heatmap"].numpy()[..., 0]     # [fully labelled, main subject only]
+    assert (heatmaps[0] >= 0).all()
+    ignored = heatmaps[1] == -1.0
+    assert ignored.sum() == 16 * 16 - 8 * 4
+    assert not ignored[4:12, 2:6].any() and ignored[:, 6:].all() and ignored[:4].all()
+    np.testing.assert_array_equal(heatmaps[1][4:12, 2:6], heatmaps[0][4:12, 2:6])
+    np.testing.assert_array_equal(batch["mask"].numpy()[0], batch["mask"].numpy()[1])
+    # A confident peak on the unmasked person at the right: a loss only for the full set.
+    loss = CenterHeatmapLoss()
+    logits = np.full((1, 16, 16, 1), -6.0, np.float32)
+    logits[0, 7:9, 3:5] = 6.0                    # the subject's centre
+    beside = logits.copy()
+    beside[0, 8, 12] = 6.0
+    full, subject = batch["heatmap"][:1], batch["heatmap"][1:]
+    assert float(loss(subject, beside)) == pytest.approx(float(loss(subject, logits)))
+    assert float(loss(full, beside)) > float(loss(full, logits)) + 1.0
+    with pytest.raises(ValueError, match="1 main_subject_only flags for 2 datasets"):
+        build_dataset([store, store], (64, 64), 2, main_subject_only=[True])
+
+
 def test_unlabelled_photos_give_no_supervised_target(tmp_path):
     from PIL import Image
 
