@@ -87,7 +87,7 @@ def ignore_cells(labels, stride):
     return tf.nn.max_pool2d(ignored, stride, stride, "VALID")[0] > 0
 
 
-def _gather(store):
+def _gather(store, subject_only=False):
     images = tf.constant(store.images)
     labels = tf.constant(store.labels)
     sizes = tf.constant(store.sizes)
@@ -95,7 +95,7 @@ def _gather(store):
     def get(index):
         index = tf.cast(index, tf.int32)
         h, w = sizes[index][0], sizes[index][1]
-        return images[index, :h, :w], labels[index, :h, :w]
+        return images[index, :h, :w], labels[index, :h, :w], tf.constant(subject_only)
 
     return get
 
@@ -195,12 +195,10 @@ def build_dataset(stores, image_size=(256, 256), batch_size=8, training=True, we
 
     per_store = []
     for i, (store, subject_only) in enumerate(zip(stores, main_subject_only)):
-        get = _gather(store)
         ds = tf.data.Dataset.range(len(store))
         if training:
             ds = ds.shuffle(len(store), seed=seed + i, reshuffle_each_iteration=True).repeat()
-        per_store.append(ds.map(lambda index, get=get, flag=subject_only: (
-            *get(index), tf.constant(flag))))
+        per_store.append(ds.map(_gather(store, subject_only)))
     if len(per_store) == 1:
         ds = per_store[0]
     elif training:
