@@ -3,6 +3,7 @@ no instance matches at mask IoU >= 0.5, how much of them the person mask covers,
 much of that no instance owns (what a person-from-mask fallback could still recover).
 
     python results/unclaimed/probe.py saved_models/portrait_instance_mbv2_100_256/model.keras dev
+    python results/unclaimed/probe.py ... test 0.9    # diagnostic: NMS at IoU 0.9
 """
 import dataclasses
 import json
@@ -25,8 +26,11 @@ def _box_iou(a, b):
 
 
 model, split = sys.argv[1], sys.argv[2]
+nms = float(sys.argv[3]) if len(sys.argv) > 3 else None    # diagnostic: another NMS IoU
 config, _ = _recipe_serving(model)
 serving = {**dataclasses.asdict(config), "score_threshold": 0.05, "max_detections": 16}
+if nms is not None:
+    serving["nms_iou"] = nms
 serving.pop("grouping")
 predictor = Predictor(model, serving=serving)
 examples, _ = read_examples(resolve_dataset("pfg_sports"), split)
@@ -77,4 +81,5 @@ print(f"  predicted / true box size over the {len(near)} persons with a box at I
       f"height x{np.exp(np.median(h)):.2f} (IQR x{np.exp(np.percentile(h, 25)):.2f}-"
       f"{np.exp(np.percentile(h, 75)):.2f}), width x{np.exp(np.median(w)):.2f} "
       f"(IQR x{np.exp(np.percentile(w, 25)):.2f}-{np.exp(np.percentile(w, 75)):.2f})")
-json.dump(rows, open(f"results/unclaimed/{split}.json", "w"), indent=1)
+json.dump(rows, open(f"results/unclaimed/{split}{'' if nms is None else f'_nms{nms}'}.json",
+                    "w"), indent=1)
