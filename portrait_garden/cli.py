@@ -139,7 +139,8 @@ def _data_inspect(args):
         print(f"  {key:<28} {value}")
     if args.composites:
         cutouts = data.extract_cutouts(examples)
-        examples = data.make_composites(cutouts, examples, args.count, seed=args.seed)
+        examples = data.make_composites(cutouts, examples, args.count, seed=args.seed,
+                                        row_fraction=args.composite_rows)
         comp = _dataset_counts(examples)
         print(f"composites: {len(cutouts)} cut-outs, {comp['images']} composites, "
               f"{comp['persons']} persons, {comp['images_with_2plus_persons']} with 2+ persons")
@@ -498,6 +499,9 @@ def build_parser():
     inspect.add_argument("--seed", type=int, default=0)
     inspect.add_argument("--composites", action="store_true",
                          help="show multi-person composites made from this set")
+    inspect.add_argument("--composite-rows", type=float, default=0.0, metavar="FRACTION",
+                         help="with --composites: share laid out as rows of people side by "
+                              "side (data.composite_rows); default 0")
     inspect.add_argument("--no-augment", action="store_true", help="letterbox only")
     inspect.add_argument("--skip-bad", action="store_true",
                          help="skip and report unreadable files instead of failing")

@@ -166,6 +166,7 @@ _RANGES = (
                                         "serving.slic_iterations",
                                         "serving.propagation_iterations")),
     (">= 2 (taps per axis)", lambda v: v >= 2, ("serving.resize_taps",)),
+    ("in [0, 1]", lambda v: 0 <= v <= 1, ("data.composite_rows",)),
 )
 
 

@@ -108,6 +108,9 @@ class DataConfig:
       composites: number of multi-person copy-paste composites made from the
         training sets' person cut-outs and images (seeded). Defaults to 0.
       composite_weight: sampling weight of the composites. Defaults to 1.0.
+      composite_rows: share of the composites laid out as a row of people side by
+        side at one scale (team photos; `portrait_garden.data.row_composite`)
+        instead of a cluster of 2-4 large overlapping people. Defaults to 0.
       unlabelled: folders of photos without labels (`<folder>/images/`), mixed
         into training with their weights. Only the distillation terms train on
         them, so they need `distill.teacher`. Defaults to ().
@@ -121,6 +124,7 @@ class DataConfig:
     skip_bad: bool = False
     composites: int = 0
     composite_weight: float = 1.0
+    composite_rows: float = 0.0
     unlabelled: Tuple[DatasetConfig, ...] = ()
 
 

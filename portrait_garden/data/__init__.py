@@ -6,7 +6,12 @@ One data path: the readers decode each set once into a packed in-memory store
 (results/data_path/tfds_vs_store.txt)."""
 
 from portrait_garden.data.augment import AugmentConfig, apply_warp, warp_matrix
-from portrait_garden.data.composite import composite_example, extract_cutouts, make_composites
+from portrait_garden.data.composite import (
+    composite_example,
+    extract_cutouts,
+    make_composites,
+    row_composite,
+)
 from portrait_garden.data.pipeline import (
     DATA_DIR_ENV,
     DEFAULT_MAX_SIDE,
@@ -58,6 +63,7 @@ __all__ = [
     "keras_pairs",
     "load_store",
     "make_composites",
+    "row_composite",
     "person_mask",
     "read_examples",
     "read_unlabelled",

@@ -210,12 +210,13 @@ def load_stores(datasets, data_dir, max_side, skip_bad, log=print, unlabelled=Fa
     return stores, weights
 
 
-def composite_store(stores, count, max_side, seed=0):
-    """A store of `count` multi-person composites made from the stores' persons and images."""
+def composite_store(stores, count, max_side, seed=0, row_fraction=0.0):
+    """A store of `count` multi-person composites made from the stores' persons and images
+    (`row_fraction` of them rows of people side by side)."""
     examples = [Example(store.ids[i], *store.example(i), store.source)
                 for store in stores for i in range(len(store))]
     cutouts = extract_cutouts(examples)
-    composites = make_composites(cutouts, examples, count, seed=seed)
+    composites = make_composites(cutouts, examples, count, seed=seed, row_fraction=row_fraction)
     return ExampleStore.from_examples(composites, max_side, "composites")
 
 
@@ -438,9 +439,11 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
             f"of {[spec.path for spec in data.train if spec.main_subject_only]}")
     if data.composites:
         train_stores.append(composite_store(train_stores, data.composites, data.max_side,
-                                            config.train.seed))
+                                            config.train.seed, data.composite_rows))
         weights.append(data.composite_weight)
-        log(f"composites: {data.composites} multi-person images")
+        log(f"composites: {data.composites} multi-person images"
+            + (f" ({data.composite_rows:.0%} rows of people side by side)"
+               if data.composite_rows else ""))
     if data.unlabelled:
         stores, store_weights = load_stores(data.unlabelled, data_dir, data.max_side,
                                             data.skip_bad, log, unlabelled=True)

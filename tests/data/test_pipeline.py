@@ -22,6 +22,7 @@ from portrait_garden.data import (
     warp_matrix,
 )
 from portrait_garden.data.augment import augment_preset, photometric
+from portrait_garden.data.composite import person_free_background
 from tests.data.conftest import write_portrait_folder
 
 
@@ -291,6 +292,54 @@ def test_composites_are_deterministic():
     assert all((x.labels == y.labels).all() for x, y in zip(a, b))
     with pytest.raises(ValueError, match="cut-out"):
         make_composites([], bgs, 1)
+
+
+def test_row_composites_stand_side_by_side_at_one_scale_beside_no_labelled_person():
+    """A row: 3-7 people left to right on one baseline at similar heights, neighbours
+    touching or slightly overlapping, never one person's box inside another's; drawn
+    on the person-free part of a labelled photo, so its own subject is not cut through."""
+    person = np.zeros((60, 24), np.uint8)
+    person[2:50, 4:20] = 1                        # full-body: does not touch the bottom
+    cutouts = extract_cutouts([Example("p", np.full((60, 24, 3), 200, np.uint8), person)], 10)
+    assert not cutouts[0][2]
+    # A labelled photo whose subject fills its right third: the row goes on the left part.
+    photo_labels = np.zeros((90, 120), np.uint8)
+    photo_labels[10:90, 85:110] = 1
+    photo_image = np.full((90, 120, 3), 50, np.uint8)
+    photo_image[photo_labels > 0] = 120
+    photo = Example("bg", photo_image, photo_labels)
+    free = person_free_background(photo)
+    assert free.shape == (90, 120, 3) and (free == 50).all()      # none of the subject
+    assert person_free_background(photo, min_fraction=0.8) is None
+    rows = make_composites(cutouts, [photo], 12, seed=3, row_fraction=1.0)
+    for ex in rows:
+        ids = [i for i in np.unique(ex.labels) if i not in (0, IGNORE)]
+        assert 3 <= len(ids) <= 7 and ids == list(range(1, len(ids) + 1))
+        assert ((ex.image[..., 0] == 200) == (ex.labels > 0)).all()   # exact labels
+        boxes = np.array([[*np.nonzero(ex.labels == i)[0][[0, -1]],
+                           np.nonzero((ex.labels == i).any(0))[0][0],
+                           np.nonzero((ex.labels == i).any(0))[0][-1]] for i in ids])
+        inside = [b for b in boxes if b[2] > 0 and b[3] < 119]       # not cut by the border
+        heights = [b[1] - b[0] for b in inside]
+        assert max(heights) <= 1.3 * min(heights)                      # one scale
+        assert np.ptp([b[1] for b in boxes]) <= 2                      # one baseline
+        left = boxes[:, 2]
+        assert (np.diff(left) > 0).all()                               # left to right
+    # Not every draw is a row at 0.5, and 0 keeps the cluster composites of before.
+    def is_row(ex):
+        bottoms = [np.nonzero(ex.labels == i)[0][-1] for i in np.unique(ex.labels) if i]
+        return len(bottoms) >= 3 and np.ptp(bottoms) <= 2
+
+    assert all(map(is_row, rows))
+    mixed = make_composites(cutouts, [photo], 20, seed=3, row_fraction=0.5)
+    assert 0 < sum(map(is_row, mixed)) < 20
+    plain = make_composites(cutouts, [photo], 5, seed=3)
+    again = [composite_example(photo, cutouts, rng, example_id=f"composite_3_{i}")
+             for rng in [np.random.default_rng(3)] for i in range(5)
+             if rng.integers(1) == 0]
+    assert all((a.labels == b.labels).all() for a, b in zip(plain, again))
+    with pytest.raises(ValueError, match="row_fraction must be in"):
+        make_composites(cutouts, [photo], 1, row_fraction=2.0)
 
 
 def test_resolve_dataset_by_name(tmp_path):
