@@ -63,10 +63,10 @@ __all__ = [
     "keras_pairs",
     "load_store",
     "make_composites",
-    "row_composite",
     "person_mask",
     "read_examples",
     "read_unlabelled",
     "resolve_dataset",
+    "row_composite",
     "warp_matrix",
 ]
