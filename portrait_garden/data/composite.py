@@ -184,16 +184,15 @@ def person_free_background(example, min_fraction=0.25):
     region), mirrored out to the photo's width: a background for a row of people that
     does not cut through the photo's own subject. None when the strip is narrower
     than `min_fraction` of the width."""
-    occupied = (example.labels != 0).any(axis=0)
-    best, start = (0, 0), None
-    for x, used in enumerate(np.append(occupied, True)):
-        if not used and start is None:
-            start = x
-        elif used and start is not None:
-            best = max(best, (x - start, start))
-            start = None
-    width, x0 = best
+    free = np.concatenate([[0], ~(example.labels != 0).any(axis=0), [0]]).astype(np.int8)
+    edges = np.diff(free)
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     W = example.labels.shape[1]
+    if not len(starts):
+        return None
+    widths = ends - starts
+    longest = len(widths) - 1 - int(np.argmax(widths[::-1]))   # the rightmost of equals
+    width, x0 = int(ends[longest] - starts[longest]), int(starts[longest])
     if width < max(min_fraction * W, 1):
         return None
     strip = example.image[:, x0:x0 + width]
