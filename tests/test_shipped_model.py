@@ -157,25 +157,25 @@ def _real_photos(astronaut, count=8):
     return [astronaut] + [read_photo(p) for p in paths]
 
 
-@pytest.mark.parametrize("quantization, mask_agreement, kept_above, box_iou", [
-    ("float16", 0.99, 0.25, 0.8),
-    pytest.param("int8", 0.94, 0.25, 0.5, marks=pytest.mark.xfail(
-        strict=True, reason="issue 15, not done: the default preset's post-training int8 "
-        "(calibrated on equal shares of pfcn, coco128 and ccp) moves a clear sports player's "
-        "box (float32 score 0.26, box IoU 0.34 to the nearest int8 box) and agrees with the "
-        "float32 mask on 92% of another sports photo's pixels; needs QAT or better "
-        "calibration")),
+@pytest.mark.parametrize("quantization, mask_agreement, margin, box_iou", [
+    ("float16", 0.99, 0.1, 0.8),
+    ("int8", 0.94, 0.1, 0.5),
 ])
 def test_quantized_pipelines_keep_the_float32_masks_and_clear_detections(
-        astronaut, quantization, mask_agreement, kept_above, box_iou):
+        astronaut, quantization, mask_agreement, margin, box_iou):
     """float16 / int8 against the float32 SavedModel on real photos: the person mask
-    agrees on nearly every pixel, and every float32 detection that is clear of the 0.15
-    serving threshold (score >= `kept_above`) is found again. Detections near the
-    threshold can flip. int8 does not hold this yet (strict xfail: it passes the day
-    int8 keeps the persons)."""
+    agrees on nearly every pixel, and every float32 detection that is clear of the
+    preset's serving threshold (score >= threshold + `margin`) is found again; detections
+    near the threshold can flip. The post-training int8 file of the 5-stage default failed
+    this (strict xfail until 2026-11-27); the row-composite default holds it on these
+    photos. Over all 70 pfg_sports photos it still misses two detections at score 0.29-0.30
+    and one photo's mask agrees on 91.7% (float16: one box at IoU 0.70;
+    `results/rows/int8_parity.txt`), and its COCO AP50 stays below float16's (README)."""
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 
+    with open(os.path.join(MODEL_DIR, "export.json"), encoding="utf-8") as f:
+        threshold = json.load(f)["serving_config"]["score_threshold"]
     reference = tf.saved_model.load(os.path.join(MODEL_DIR, "saved_model")) \
         .signatures["serving_default"]
     run = Interpreter(model_path=os.path.join(MODEL_DIR, f"model_{quantization}.tflite")) \
@@ -187,6 +187,6 @@ def test_quantized_pipelines_keep_the_float32_masks_and_clear_detections(
         assert agree >= mask_agreement, (photo.shape, agree)
         boxes = out["boxes"][:int(out["num_instances"])]
         for box, score in zip(ref["boxes"], ref["scores"]):
-            if score >= kept_above:
+            if score >= threshold + margin:
                 best = max((_box_iou(box, b) for b in boxes), default=0.0)
                 assert best >= box_iou, (photo.shape, score, best)

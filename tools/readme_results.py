@@ -507,14 +507,16 @@ def render_pretrained():
     add = out.append
     name = os.path.basename(PRETRAINED)
     add(f"### The accurate preset (the default): `{PRETRAINED}/`\n")
-    add("MobileNetV2 1.0 initialised from ImageNet, trained segmentation first in five "
+    add("MobileNetV2 1.0 initialised from ImageNet, trained segmentation first in six "
         "stages (recipes `portrait_seg_mbv2_100_256_imagenet.yaml`: the segmentation network "
         "alone, 1,400 steps; `portrait_instance_mbv2_100_256_imagenet_neck.yaml`: the detector "
         "with its own neck on the frozen network, 1,800 steps; "
         "`portrait_instance_mbv2_100_256_imagenet_neck_joint.yaml`: everything together at a "
         "low learning rate, 600 steps; `..._neck_joint_long.yaml` and `..._stage5.yaml`: "
         "everything together again, twice 1,500 steps with cosine decay (peaks 1e-4, 7e-5); "
-        "about 290 minutes on 2 cores), float16 and "
+        "`..._stage6_rows.yaml`: once more, 1,500 steps at 7e-5, with twice the composites "
+        "and half of them laid out as rows of people side by side; "
+        "about 345 minutes on 2 cores), float16 and "
         "post-training full-integer int8 "
         f"`.tflite`: `{command(PRE + '/eval_float16_pfcn.json')}` and likewise for the other "
         "files and sets. `vikram/val` is the fixed 50-photo split in "
@@ -602,12 +604,11 @@ def render_distill():
              for m in ("distill_keras", "control_keras", "distill2_keras", "float16", "int8",
                        "round1_float16", "round1_int8", "replaced")
              for d in ("pfcn", "vikram")}
-    # The first teacher was the default preset before its fourth stage (git 15ed477); its
-    # evaluations were copied here when that stage replaced it in `PRE`. The second
-    # teacher is the default preset as shipped (its float16 file, evaluated in `PRE`).
-    paths.update({("teacher", d): f"{DIST}/eval_teacher_float16_{d}.json"
-                  for d in ("pfcn", "vikram")})
-    paths.update({("teacher2", d): f"{PRE}/eval_float16_{d}.json" for d in ("pfcn", "vikram")})
+    # The first teacher was the default preset before its fourth stage (git 15ed477), the
+    # second the 5-stage default (git 33261e3); their evaluations were copied here when a
+    # newer default replaced them in `PRE`.
+    paths.update({(t, d): f"{DIST}/eval_{t}_float16_{d}.json"
+                  for t in ("teacher", "teacher2") for d in ("pfcn", "vikram")})
     e = {k: load(p) for k, p in paths.items() if os.path.exists(os.path.join(ROOT, p))}
     if ("float16", "pfcn") not in e:
         return []
@@ -632,8 +633,8 @@ def render_distill():
     round1 = "round 1: "
     labels = {"teacher": "teacher of round 1: the accurate preset before its 4th stage "
                          "(git 15ed477), `model_float16.tflite`",
-              "teacher2": f"teacher of round 2: the accurate preset, `{PRETRAINED}/"
-                          "model_float16.tflite`",
+              "teacher2": "teacher of round 2: the 5-stage accurate preset (git 33261e3), "
+                          "`model_float16.tflite`",
               "distill_keras": f"{round1}distilled student, `best.keras`",
               "control_keras": f"{round1}control (no teacher), `best.keras`",
               "round1_float16": f"round 1 as shipped until round 2, `{ROUND1_FAST}/"
