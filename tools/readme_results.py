@@ -40,7 +40,7 @@ distillation replaced it: restore it with `mkdir -p exports/fast_distill2 && git
 729684c saved_models/portrait_instance_mbv2_256 | tar -x -C exports/fast_distill2
 --strip-components 2`."""
 PRETRAINED = "saved_models/portrait_instance_mbv2_100_256"
-"""The ImageNet-pretrained width-1.0 instance checkpoint (not the default yet)."""
+"""The default preset: the ImageNet-pretrained width-1.0 instance model."""
 PRE = "results/pretrained"
 DATA = "--data-dir ../shared/data"
 COCO = "results/coco_standard"
