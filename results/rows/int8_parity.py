@@ -13,16 +13,19 @@ import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
+from portrait_garden.ops.detection import box_iou_matrix
 from portrait_garden.segment import read_photo
 
 PHOTOS = "../shared/data/instances/pfg_sports/images/*"
 MIN_BOX_IOU = {"float16": 0.8, "int8": 0.5}
 
 
-def box_iou(a, b):
-    inter = np.prod(np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None))
-    area_a, area_b = (np.prod(np.clip(x[2:] - x[:2], 0, None)) for x in (a, b))
-    return inter / max(area_a + area_b - inter, 1e-9)
+def best_iou(reference, boxes):
+    """IoU of each reference box with its best match among `boxes` (0 when there are none)."""
+    if not len(boxes):
+        return np.zeros(len(reference))
+    iou = box_iou_matrix(tf.constant(np.concatenate([reference, boxes]), tf.float32)).numpy()
+    return iou[:len(reference), len(reference):].max(axis=1)
 
 
 def main(folder):
@@ -38,9 +41,9 @@ def main(folder):
             out = run(image=photo[None])
             agree = np.mean((out["person_probability"] > 0.5) == (ref["person_probability"] > 0.5))
             boxes = out["boxes"][:int(out["num_instances"])]
-            found = [(round(float(s), 2), round(float(max((box_iou(b, x) for x in boxes),
-                                                          default=0.0)), 2))
-                     for b, s in zip(ref["boxes"], ref["scores"]) if s >= 0.25]
+            clear = ref["scores"] >= 0.25
+            found = [(round(float(s), 2), round(float(iou), 2)) for s, iou in
+                     zip(ref["scores"][clear], best_iou(ref["boxes"][clear], boxes))]
             bad = [f for f in found if f[1] < MIN_BOX_IOU[q]]
             line.append(f"{q} agree {agree:.3f} n {int(out['num_instances'])}/"
                         f"{int(ref['num_instances'])} bad {bad}")
