@@ -616,11 +616,11 @@ def render_distill():
                        "round2_int8", "replaced")
              for d in ("pfcn", "vikram")}
     # The first teacher was the default preset before its fourth stage (git 15ed477), the
-    # second the 5-stage default (git 33261e3); their evaluations were copied here when a
-    # newer default replaced them in `PRE`. The third teacher is the default as shipped.
+    # second the 5-stage default (git 33261e3), the third the row-composite default (git
+    # bbcb973); their evaluations were copied here from `PRE`, so that a newer default
+    # does not change the teachers' rows.
     paths.update({(t, d): f"{DIST}/eval_{t}_float16_{d}.json"
-                  for t in ("teacher", "teacher2") for d in ("pfcn", "vikram")})
-    paths.update({("teacher3", d): f"{PRE}/eval_float16_{d}.json" for d in ("pfcn", "vikram")})
+                  for t in ("teacher", "teacher2", "teacher3") for d in ("pfcn", "vikram")})
     e = {k: load(p) for k, p in paths.items() if os.path.exists(os.path.join(ROOT, p))}
     if ("float16", "pfcn") not in e:
         return []
@@ -650,8 +650,8 @@ def render_distill():
                          "(git 15ed477), `model_float16.tflite`",
               "teacher2": "teacher of round 2: the 5-stage accurate preset (git 33261e3), "
                           "`model_float16.tflite`",
-              "teacher3": f"teacher of round 3: the accurate preset, `{PRETRAINED}/"
-                          "model_float16.tflite`",
+              "teacher3": "teacher of round 3: the row-composite accurate preset (git "
+                          "bbcb973), `model_float16.tflite`",
               "distill_keras": f"{round1}distilled student, `best.keras`",
               "control_keras": f"{round1}control (no teacher), `best.keras`",
               "round1_float16": f"round 1 as shipped until round 2, `{ROUND1_FAST}/"
