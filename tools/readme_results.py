@@ -517,7 +517,7 @@ def render_pretrained():
     add = out.append
     name = os.path.basename(PRETRAINED)
     add(f"### The accurate preset (the default): `{PRETRAINED}/`\n")
-    add("MobileNetV2 1.0 initialised from ImageNet, trained segmentation first in six "
+    add("MobileNetV2 1.0 initialised from ImageNet, trained segmentation first in seven "
         "stages (recipes `portrait_seg_mbv2_100_256_imagenet.yaml`: the segmentation network "
         "alone, 1,400 steps; `portrait_instance_mbv2_100_256_imagenet_neck.yaml`: the detector "
         "with its own neck on the frozen network, 1,800 steps; "
@@ -525,8 +525,9 @@ def render_pretrained():
         "low learning rate, 600 steps; `..._neck_joint_long.yaml` and `..._stage5.yaml`: "
         "everything together again, twice 1,500 steps with cosine decay (peaks 1e-4, 7e-5); "
         "`..._stage6_rows.yaml`: once more, 1,500 steps at 7e-5, with twice the composites "
-        "and half of them laid out as rows of people side by side; "
-        "about 345 minutes on 2 cores), float16 and "
+        "and half of them laid out as rows of people side by side; `..._stage7_rows.yaml`: "
+        "stage 6's recipe twice more with two data seeds, the two runs' weights averaged "
+        "(`tools/model_soup.py`); about 466 minutes on 2 cores), float16 and "
         "post-training full-integer int8 "
         f"`.tflite`: `{command(PRE + '/eval_float16_pfcn.json')}` and likewise for the other "
         "files and sets. `vikram/val` is the fixed 50-photo split in "
