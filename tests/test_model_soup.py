@@ -43,9 +43,12 @@ def test_models_of_different_architectures_are_refused():
         model_soup.average([_tiny(1), _tiny(2, decoder_filters=16)])
 
 
-def test_missing_file_or_single_model_is_a_usage_error(tmp_path):
+def test_missing_file_or_single_model_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
         model_soup.main(["--out", str(tmp_path / "s.keras"), str(tmp_path / "nope.keras"),
                          str(tmp_path / "nope2.keras")])
+    assert "not found" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         model_soup.main(["--out", str(tmp_path / "s.keras"), str(tmp_path / "one.keras")])
+    assert "two or more models" in capsys.readouterr().err
+    assert not (tmp_path / "s.keras").exists()
