@@ -175,14 +175,39 @@ def _train(args):
     return 0
 
 
-def _representative_photos(data_dir, count, seed=0):
-    """Up to `count` real photos (uint8 RGB), an equal share from each of the portrait
-    and instance training sets found, so that group photos (coco128) calibrate the
-    detector's ranges as much as portraits do."""
+CALIBRATION_SETS = ("mixed", "groups")
+"""`export --calibration`: `mixed`, an equal share of pfcn, coco128 and ccp photos;
+`groups`, people in groups only: half coco128 photos, half copy-paste composites of
+coco128's persons (half of them rows). On the default preset `groups` kept more sports
+players in int8 (`results/int8_calibration/findings.md`)."""
+
+
+def _representative_photos(data_dir, count, seed=0, calibration="mixed"):
+    """Up to `count` real photos (uint8 RGB) for int8 calibration.
+
+    `mixed`: an equal share from each of the portrait and instance training sets found, so
+    that group photos (coco128) calibrate the detector's ranges as much as portraits do.
+    `groups`: see `CALIBRATION_SETS`."""
     import numpy as np
 
     from portrait_garden import data
 
+    if calibration not in CALIBRATION_SETS:
+        raise ValueError(f"Unknown calibration set {calibration!r}; choose one of "
+                         f"{list(CALIBRATION_SETS)}.")
+    rng = np.random.default_rng(seed)
+    if calibration == "groups":
+        try:
+            path = data.resolve_dataset("coco128", data_dir)
+        except data.DataError as e:
+            raise data.DataError(f"--calibration groups needs coco128 ({e}). Pass --data-dir, "
+                                 "or --calibration mixed.") from None
+        examples, _ = data.read_examples(path, None, 512)
+        real = [examples[i].image
+                for i in rng.choice(len(examples), min(len(examples), count // 2), False)]
+        composites = data.make_composites(data.extract_cutouts(examples), examples,
+                                          count - len(real), seed=seed, row_fraction=0.5)
+        return real + [np.asarray(ex.image, np.uint8) for ex in composites]
     sets = []
     for name in ("pfcn", "coco128", "ccp"):
         try:
@@ -196,7 +221,6 @@ def _representative_photos(data_dir, count, seed=0):
             "No real photos found for int8 calibration (looked for pfcn, coco128, ccp under "
             f"{data_dir or data.default_data_dir()}). Pass --data-dir, or "
             "--quantizations float32 float16 dynamic to skip int8.")
-    rng = np.random.default_rng(seed)
     photos = []
     for k, images in enumerate(sets):
         share = min(len(images), (count - len(photos)) // (len(sets) - k))
@@ -219,9 +243,13 @@ def _export(args):
     print(f"serving settings: {source}" + (f", overridden by {flags}" if flags else ""))
     photos = None
     if "int8" in args.quantizations:
-        photos = _representative_photos(args.data_dir, args.calibration_images)
+        photos = _representative_photos(args.data_dir, args.calibration_images,
+                                        calibration=args.calibration)
+    metadata = {"source_model": os.path.abspath(args.model)}
+    if photos is not None:
+        metadata["int8_calibration"] = {"set": args.calibration, "photos": len(photos)}
     paths = export_model(model, args.out, config, photos, tuple(args.quantizations),
-                         metadata={"source_model": os.path.abspath(args.model)})
+                         metadata=metadata)
     for key, path in paths.items():
         size = "" if key == "saved_model" else f" ({os.path.getsize(path):,} bytes)"
         print(f"{key:<12} {path}{size}")
@@ -425,6 +453,10 @@ def build_parser():
                                                                "int8"])
     export.add_argument("--data-dir", help="data root for int8 calibration photos")
     export.add_argument("--calibration-images", type=int, default=100)
+    export.add_argument("--calibration", choices=CALIBRATION_SETS, default="mixed",
+                        help="int8 calibration photos: mixed (pfcn, coco128, ccp in equal "
+                             "shares) or groups (coco128 photos and composites of its "
+                             "persons; the default preset's int8 file uses it)")
     export.set_defaults(func=_export)
 
     evaluate = sub.add_parser("evaluate", help="person IoU and instance mask AP of a model")

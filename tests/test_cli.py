@@ -128,3 +128,22 @@ def test_int8_calibration_photos_take_an_equal_share_of_each_set(tmp_path):
     assert len(photos) == 4 and shapes.count((40, 60)) == 2 and shapes.count((48, 64)) == 2
     train = (tmp_path / "portraits" / "pfcn" / "train.txt").read_text().split()
     assert len(_representative_photos(str(tmp_path), 100)) == 3 + len(train)   # all there is
+
+
+def test_group_calibration_is_coco128_photos_and_composites_of_its_persons(tmp_path):
+    """`export --calibration groups`: half real coco128 photos, half composites made from
+    its persons; without coco128 the error names the set and the fallback."""
+    from portrait_garden.cli import _representative_photos
+    from portrait_garden.data import DataError
+    from tests.data.conftest import write_coco_set
+
+    with pytest.raises(DataError, match="--calibration groups needs coco128.*--calibration mixed"):
+        _representative_photos(str(tmp_path), 4, calibration="groups")
+    write_coco_set(tmp_path / "instances" / "coco128")          # 3 photos, 40 x 60
+    photos = _representative_photos(str(tmp_path), 6, calibration="groups")
+    assert len(photos) == 6 and all(p.dtype == np.uint8 and p.ndim == 3 for p in photos)
+    real = {p.tobytes() for p in photos[:3]}
+    assert len(real) == 3                                       # three distinct real photos
+    assert not real & {p.tobytes() for p in photos[3:]}         # the rest are new images
+    with pytest.raises(ValueError, match=r"choose one of \['mixed', 'groups'\]"):
+        _representative_photos(str(tmp_path), 4, calibration="portraits")

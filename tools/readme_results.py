@@ -100,7 +100,7 @@ JOBS = [
                 f"{SERVING}/default_{p}_pfg_sports_test.json") for p in ("float16", "int8")],
     (f"{FLOOR_EXPORT}/export.json",
      f"portrait-garden export --model {PRETRAINED}/model.keras --out {FLOOR_EXPORT} "
-     f"--quantizations float16 int8 --score-threshold 0.05 {DATA}"),
+     f"--quantizations float16 int8 --score-threshold 0.05 --calibration groups {DATA}"),
     *[_evaluate(f"{FLOOR_EXPORT}/model_{p}.tflite", "pfg_sports", "test",
                 f"{SERVING}/default_{p}_floor_pfg_sports_test.json") for p in ("float16", "int8")],
     (f"{SERVING}/benchmark_slots/benchmark.json",
