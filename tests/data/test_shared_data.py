@@ -18,6 +18,9 @@ pytestmark = pytest.mark.skipif(
     ("portraits/vikram", None, 232, 232),
     ("instances/pfg_sports", None, 70, 165),
     ("instances/coco128", None, 100, 205),  # 209 persons, 4 of them crowd regions
+    # The package's fixed split (splits/coco128/): the val part is held out of training.
+    ("instances/coco128", "val", 25, 53),
+    ("instances/coco128", "train", 75, 152),
 ])
 def test_real_sets_read_completely(subset, split, images, persons):
     examples, report = read_examples(os.path.join(SHARED_DATA, subset), split, max_side=160)

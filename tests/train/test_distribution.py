@@ -19,6 +19,11 @@ from tests.conftest import RECIPES_DIR, REPO_ROOT
 from tests.data.conftest import write_portrait_folder
 from tests.train.test_trainer import TINY_OVERRIDES
 
+MIRRORED_RECIPES = ("portrait_instance_mbv2_256_qat.yaml",
+                    "portrait_instance_mbv2_256_prune50.yaml")
+"""The optimization recipes trained end to end under MirroredStrategy below; their
+graphs are not trained again by tests/test_recipes.py."""
+
 
 def _worker(*args, env=None):
     return subprocess.Popen(
@@ -184,11 +189,12 @@ def test_qat_and_pruning_recipes_train_and_resume_under_mirrored(tmp_path, folde
                                    "optimize.prune_frequency=1", *extra))
 
     qat, prune = str(tmp_path / "qat"), str(tmp_path / "prune")
-    qat_process = start("portrait_instance_mbv2_256_qat.yaml", qat, 1)
-    prune_log = _finish(start("portrait_instance_mbv2_256_prune50.yaml", prune, 2))
+    qat_recipe, prune_recipe = MIRRORED_RECIPES
+    qat_process = start(qat_recipe, qat, 1)
+    prune_log = _finish(start(prune_recipe, prune, 2))
     _finish(qat_process)
     # QAT: resume one more epoch from the .h5 backup while the first epoch's model loads.
-    resumed = start("portrait_instance_mbv2_256_qat.yaml", qat, 2, "--resume")
+    resumed = start(qat_recipe, qat, 2, "--resume")
     assert "val_quant_mask_person_iou" in _history(qat)[-1]
     model = pg.load_model(os.path.join(qat, "best.h5"))
     assert any(type(layer).__name__ == "QuantizeWrapperV2" for layer in model.layers)
