@@ -122,6 +122,7 @@ def test_quantize_and_prune_in_one_run_is_refused(tmp_path):
         train(config, str(tmp_path / "run"), verbose=0, log=lambda *_: None)
 
 
+@pytest.mark.slow     # trains through the trainer more than once
 def test_freeze_batchnorm_keeps_the_loaded_statistics(seg_run, tmp_path):
     import tf_keras as keras
 
@@ -184,6 +185,7 @@ def test_trainable_prefix_matching_nothing_is_a_clear_error(tmp_path):
         train(config, str(tmp_path / "run"), verbose=0, log=lambda *_: None)
 
 
+@pytest.mark.slow     # trains through the trainer more than once
 def test_kill_during_checkpoint_write_keeps_the_previous_good_copy(tmp_path, monkeypatch):
     """A kill between the temporary write and the rename (simulated by an exception in
     os.replace at epoch 2) leaves a loadable last.keras from epoch 1 and complete
