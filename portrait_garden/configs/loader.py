@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import re
 import typing
 
 import yaml
@@ -21,6 +22,11 @@ def _deep_merge(base, override):
         else:
             merged[key] = value
     return merged
+
+
+_EXPONENT_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+"""A number in exponent notation, which PyYAML (YAML 1.1) reads as a string unless its
+mantissa has a dot: `1e-5` is a string, `1.0e-5` a float."""
 
 
 def _read_yaml(path, seen=()):
@@ -76,6 +82,9 @@ def _convert(value, type_, key, source):
             raise ConfigError(f"{where} must be an integer, got {value!r}.")
         return value
     if type_ is float:
+        if isinstance(value, str) and _EXPONENT_NUMBER.fullmatch(value.strip()):
+            # YAML 1.1 reads 1e-5 (no dot in the mantissa) as a string.
+            return float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where} must be a number, got {value!r}.")
         return float(value)

@@ -61,6 +61,18 @@ def test_bad_overrides():
         load_config(None, ["model.nope=1"])
 
 
+def test_exponent_numbers_without_a_dot_are_numbers(tmp_path):
+    # PyYAML reads 1e-5 as a string; a learning rate written so must not be refused.
+    config = load_config(None, ["train.learning_rate=1e-5"])
+    assert config.train.learning_rate == pytest.approx(1e-5)
+    recipe = _write(tmp_path / "r.yaml", "train:\n  learning_rate: 3E-4\n")
+    assert load_config(recipe).train.learning_rate == pytest.approx(3e-4)
+    with pytest.raises(ConfigError, match="'train.learning_rate' must be a number"):
+        load_config(None, ["train.learning_rate=1e-5x"])
+    with pytest.raises(ConfigError, match="must be an integer"):
+        load_config(None, ["train.epochs=1e3"])     # integers stay integers
+
+
 def test_base_loop_is_detected(tmp_path):
     _write(tmp_path / "a.yaml", "base: b.yaml\n")
     _write(tmp_path / "b.yaml", "base: a.yaml\n")
