@@ -238,7 +238,8 @@ def _export(args):
     config, source = _recipe_serving(args.model)
     flags = {k: v for k, v in (("grouping", args.grouping),
                                ("score_threshold", args.score_threshold),
-                               ("max_detections", args.max_detections)) if v is not None}
+                               ("max_detections", args.max_detections),
+                               ("refine_radius", args.refine_radius)) if v is not None}
     config = dataclasses.replace(config, **flags)
     print(f"serving settings: {source}" + (f", overridden by {flags}" if flags else ""))
     photos = None
@@ -449,6 +450,10 @@ def build_parser():
                              "choose it on a dev split: portrait-garden choose-threshold)")
     export.add_argument("--max-detections", type=int,
                         help="overrides the recipe's serving.max_detections (box slots)")
+    export.add_argument("--refine-radius", type=int,
+                        help="overrides the recipe's serving.refine_radius: edge-aware "
+                             "upsampling of the person mask (0: bilinear; the shipped "
+                             "presets use 4)")
     export.add_argument("--quantizations", nargs="+", default=["float32", "float16", "dynamic",
                                                                "int8"])
     export.add_argument("--data-dir", help="data root for int8 calibration photos")

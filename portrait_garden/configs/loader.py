@@ -157,7 +157,8 @@ def load_config(path=None, overrides=()):
 _RANGES = (
     # (what the value must be, test, keys)
     ("> 0", lambda v: v > 0, ("model.width_multiplier", "data.composite_weight",
-                              "train.learning_rate", "distill.temperature")),
+                              "train.learning_rate", "distill.temperature",
+                              "serving.refine_eps")),
     (">= 0", lambda v: v >= 0, ("loss.ce_weight", "loss.dice_weight", "loss.side_weight",
                                 "loss.boundary_weight", "loss.heatmap_weight",
                                 "loss.size_weight", "data.composites", "train.warmup_steps",
@@ -175,6 +176,7 @@ _RANGES = (
                                         "serving.slic_iterations",
                                         "serving.propagation_iterations")),
     (">= 2 (taps per axis)", lambda v: v >= 2, ("serving.resize_taps",)),
+    (">= 0 (0: bilinear)", lambda v: v >= 0, ("serving.refine_radius",)),
     ("in [0, 1]", lambda v: 0 <= v <= 1, ("data.composite_rows",)),
 )
 

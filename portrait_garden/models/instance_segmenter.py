@@ -14,7 +14,8 @@ from portrait_garden.configs.schema import ServingConfig
 from portrait_garden.models.portrait_segmenter import FEATURES_OUTPUT
 from portrait_garden.ops.affinity import GROUPINGS, group_instances
 from portrait_garden.ops.detection import decode_centers
-from portrait_garden.ops.resample import letterbox, undo_letterbox, upsample_nearest
+from portrait_garden.ops.resample import (guided_coefficients, letterbox, undo_letterbox,
+                                         upsample_nearest)
 from portrait_garden.saving import as_tf_keras
 
 OUTPUT_NAMES = ("instance_labels", "boxes", "scores", "num_instances", "person_probability")
@@ -67,7 +68,8 @@ class InstanceSegmenter(tf.Module):
       photo, zeros past `num_instances`;
     - `scores` float32 `[N_max]`, descending, zeros past `num_instances`;
     - `num_instances` int32 `[]`;
-    - `person_probability` float32 `[H, W]`.
+    - `person_probability` float32 `[H, W]` in [0, 1]; with `refine_radius` (the
+      default) edge-aware: the guided filter's fit to the photo's grey levels.
 
     Args:
       model: a `PortraitSegmenter` built with `detector=True` (tf_keras, or
@@ -90,6 +92,12 @@ class InstanceSegmenter(tf.Module):
         if isinstance(taps, bool) or not isinstance(taps, int) or taps < 2:
             raise ValueError(f"resize_taps must be an int >= 2 (taps per axis of the "
                              f"letterbox filter), got {taps!r}.")
+        radius, eps = self.config.refine_radius, self.config.refine_eps
+        if isinstance(radius, bool) or not isinstance(radius, int) or radius < 0:
+            raise ValueError(f"refine_radius must be an int >= 0 (0: bilinear upsampling of "
+                             f"the person probability), got {radius!r}.")
+        if not eps > 0:
+            raise ValueError(f"refine_eps must be > 0, got {eps!r}.")
         model = as_tf_keras(model)
         self.network = serving_network(model)
         self.size = tuple(int(v) for v in model.input.shape[1:3])
@@ -114,8 +122,12 @@ class InstanceSegmenter(tf.Module):
         net = self.network(canvas, training=False)
         owner, boxes, scores, num, prob = instances_from_outputs(net, canvas, self.config,
                                                                  threshold=False)
+        refine = None
+        if self.config.refine_radius:
+            refine = (guided_coefficients(prob, canvas, window, self.config.refine_radius,
+                                          self.config.refine_eps), image)
         return undo_letterbox(owner, boxes, scores, num, prob, window, tf.shape(image)[1:3],
-                              threshold=self.config.mask_threshold)
+                              threshold=self.config.mask_threshold, refine=refine)
 
     def segment(self, image):
         """Runs `serve` on one photo with input checks; returns NumPy arrays.

@@ -106,6 +106,8 @@ def test_every_recipe_loads():
     ("serving.score_threshold=1.5", r"serving.score_threshold must be in \[0, 1\)"),
     ("serving.max_detections=0", r"serving.max_detections must be >= 1"),
     ("serving.resize_taps=1", r"serving.resize_taps must be >= 2"),
+    ("serving.refine_radius=-1", r"serving.refine_radius must be >= 0 \(0: bilinear\)"),
+    ("serving.refine_eps=0", r"serving.refine_eps must be > 0"),
     ("serving.grouping=boxes", r"serving.grouping must be 'affinity' or 'box'"),
     ("serving.grid=[16]", r"'serving.grid' must be a list of 2 values"),
 ])

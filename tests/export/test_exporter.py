@@ -34,7 +34,9 @@ def exported(tmp_path_factory):
     kernel, bias = model.get_layer("box_size").get_weights()
     model.get_layer("box_size").set_weights([kernel * 0.01, bias + np.array([0.5, 0.3])])
     out = str(tmp_path_factory.mktemp("export"))
-    paths = export_model(model, out, ServingConfig(score_threshold=0.05, grid=(8, 8)),
+    # refine_radius: the guided upsampling of the person mask is in every file too.
+    paths = export_model(model, out, ServingConfig(score_threshold=0.05, grid=(8, 8),
+                                                   refine_radius=2),
                          representative_images=_photos(6, seed=1))
     return out, paths
 
@@ -46,6 +48,7 @@ def test_writes_saved_model_four_tflite_files_and_metadata(exported):
         assert os.path.getsize(os.path.join(out, name)) > 10_000, quantization
     info = json.load(open(os.path.join(out, "export.json")))
     assert info["network_input_size"] == [128, 128]
+    assert info["serving_config"]["refine_radius"] == 2
     assert info["tflite"]["float16"]["bytes"] < info["tflite"]["float32"]["bytes"]
     assert info["tflite"]["int8"]["bytes"] < info["tflite"]["float16"]["bytes"]
 

@@ -121,3 +121,16 @@ def test_bad_resize_taps_is_a_clear_error(taps):
                                  detector=True)
     with pytest.raises(ValueError, match="resize_taps must be an int >= 2"):
         InstanceSegmenter(model, ServingConfig(resize_taps=taps))
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"refine_radius": -1}, "refine_radius must be an int >= 0"),
+    ({"refine_radius": 2.5}, "refine_radius must be an int >= 0"),
+    ({"refine_eps": 0.0}, "refine_eps must be > 0"),
+])
+def test_bad_refinement_settings_are_clear_errors(settings, message):
+    model = pg.PortraitSegmenter(image_size=(128, 128), width_multiplier=0.35, decoder_filters=8,
+                                 detector=True)
+    with pytest.raises(ValueError, match=message):
+        InstanceSegmenter(model, ServingConfig(**settings))
+

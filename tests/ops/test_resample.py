@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from portrait_garden.ops.resample import DEFAULT_RESIZE_TAPS, letterbox, undo_letterbox
+from portrait_garden.ops.resample import (DEFAULT_RESIZE_TAPS, guided_coefficients, letterbox,
+                                         undo_letterbox)
 
 
 @pytest.mark.parametrize("photo_size, window", [((333, 517), (21, 0, 86, 128)),
@@ -47,6 +48,82 @@ def test_photo_resolution_labels_follow_the_smooth_probability():
     # Without `threshold` (labels already cut at network resolution) the edge is blocky.
     blocky = undo_letterbox(tf.constant(np.where(prob > 0.5, owner, 0)), *args)
     assert np.mean((blocky["instance_labels"].numpy() > 0) != (big_prob > 0.5)) > 0.001
+
+
+def _box_mean(x, r):
+    """Mean over the (2r+1)^2 box around each pixel, inside the array only (loops)."""
+    h, w = x.shape[:2]
+    out = np.zeros_like(x)
+    for y in range(h):
+        for x0 in range(w):
+            out[y, x0] = x[max(0, y - r):y + r + 1, max(0, x0 - r):x0 + r + 1].mean(axis=(0, 1))
+    return out
+
+
+def _refine(labels_window, photo_size, window, prob, canvas, photo, radius=2, eps=1e-3):
+    coefficients = guided_coefficients(tf.constant(prob), tf.constant(canvas[None]),
+                                       tuple(tf.constant(v) for v in window), radius, eps)
+    return undo_letterbox(tf.constant(labels_window), tf.zeros([8, 4]), tf.zeros([8]),
+                          tf.constant(0), tf.constant(prob), tuple(tf.constant(v) for v in window),
+                          tf.constant(photo_size), threshold=0.5,
+                          refine=(coefficients, tf.constant(photo[None])))
+
+
+def test_guided_refinement_matches_the_guided_filter_written_out():
+    """Crop the letterbox window, fit p ~ a * grey + b in each box (numpy, loops), average
+    a and b over the boxes, resize them to the photo, apply them to the photo's grey: the
+    op must give that, the padding counting nowhere."""
+    rng = np.random.default_rng(1)
+    window, photo_size, r, eps = (8, 0, 48, 64), (90, 120), 2, 1e-3
+    oy, ox, nh, nw = window
+    canvas = rng.uniform(0, 255, (64, 64, 3)).astype(np.float32)
+    canvas[:oy], canvas[oy + nh:] = 0.0, 0.0                      # the letterbox padding
+    prob = rng.uniform(0, 1, (64, 64)).astype(np.float32)
+    photo = rng.integers(0, 256, (*photo_size, 3), dtype=np.uint8)
+    out = _refine(np.ones((64, 64), np.int32), photo_size, window, prob, canvas, photo, r, eps)
+
+    grey = canvas[oy:oy + nh, ox:ox + nw].mean(-1) / 255.0
+    p = prob[oy:oy + nh, ox:ox + nw]
+    mean_i, mean_p = _box_mean(grey, r), _box_mean(p, r)
+    a = (_box_mean(grey * p, r) - mean_i * mean_p) / (_box_mean(grey * grey, r)
+                                                      - mean_i ** 2 + eps)
+    b = mean_p - a * mean_i
+    a_b = np.stack([_box_mean(a, r), _box_mean(b, r)], -1)
+    a_b = tf.image.resize(a_b, photo_size).numpy()
+    expected = np.clip(a_b[..., 0] * photo.mean(-1) / 255.0 + a_b[..., 1], 0, 1)
+    np.testing.assert_allclose(out["person_probability"].numpy(), expected, atol=2e-4)
+    np.testing.assert_array_equal(out["instance_labels"].numpy() > 0, expected > 0.5)
+
+
+@pytest.mark.parametrize("centre", [64.0, 67.0])
+def test_guided_refinement_puts_the_outline_on_the_photos_edge(centre):
+    """A person brighter than the background, ending at photo column 262; the network's
+    probability is a soft ramp centred 6 photo pixels early (canvas column 64) or late
+    (67). Bilinear upsampling keeps the network's outline; the guided filter moves it to
+    the photo's edge."""
+    size, scale = 128, 4
+    photo = np.full((size * scale, size * scale, 3), 40, np.uint8)
+    photo[:, :262] = 200
+    canvas = photo.reshape(size, scale, size, scale, 3).mean((1, 3)).astype(np.float32)
+    xx = np.arange(size, dtype=np.float32)[None, :].repeat(size, 0)
+    prob = (1.0 / (1.0 + np.exp((xx + 0.5 - centre) / 1.5))).astype(np.float32)
+    window = (0, 0, size, size)
+    photo_size = (size * scale, size * scale)
+    refined = _refine(np.ones((size, size), np.int32), photo_size, window, prob, canvas, photo,
+                      radius=4)["person_probability"].numpy()
+    plain = undo_letterbox(tf.ones((size, size), tf.int32), tf.zeros([8, 4]), tf.zeros([8]),
+                           tf.constant(0), tf.constant(prob),
+                           tuple(tf.constant(v) for v in window),
+                           tf.constant(photo_size))["person_probability"].numpy()
+    def edge(p):                                     # person columns, the same on every row
+        columns = np.sum(p > 0.5, axis=1)
+        assert (columns == columns[0]).all()
+        return int(columns[0])
+
+    assert edge(plain) == int(centre * scale)
+    assert edge(refined) == 262
+    # Away from the edge the refinement leaves the decision alone.
+    assert (refined[:, :230] > 0.5).all() and (refined[:, 300:] < 0.5).all()
 
 
 def _padded(photo, size):
