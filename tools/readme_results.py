@@ -52,6 +52,9 @@ HELDOUT = "results/coco128_heldout"
 HELDOUT_RUN = "runs/heldout_joint"
 """The coco128 held-out proxy: the default's recipe on a short schedule, trained without
 coco128's val part (`recipes/..._heldout_neck.yaml`, then `..._heldout_joint.yaml`)."""
+GUIDED = "results/guided"
+"""The guided-filter upsampling of the person mask (`serving.refine_radius`), chosen on
+training photos with `results/guided/probe_guided.py`."""
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 
@@ -137,6 +140,9 @@ JOBS = [
                                                 ("pfg_sports", None))],
     *[_evaluate(f"{SHIPPED}/model.keras", d, "val", f"{DIST}/eval_distill3_keras_{d}.json")
       for d in ("pfcn", "vikram")],
+    (f"{GUIDED}/probe.json", f"python {GUIDED}/probe_guided.py"),
+    (f"{GUIDED}/probe_fast.json", f"env PROBE_EPS=0.001 python {GUIDED}/probe_guided.py "
+                                  f"{SHIPPED}/model.keras 4 probe_fast.json"),
     ("results/benchmark/benchmark.json",
      f"portrait-garden benchmark --model {OLD_FAST} exports/instance_float "
      f"exports/instance_prune50 exports/instance_qat exports/instance_prune50_qat "
@@ -643,7 +649,37 @@ def render_pretrained():
     if "pfcn" in benches:
         add("")
         out += latency_lines(benches["pfcn"], name)
-    return out
+    return out + render_guided()
+
+
+def render_guided():
+    """Bilinear against guided upsampling of the person mask, per preset (`model.keras`)."""
+    probes = [(n, f"{GUIDED}/{f}") for n, f in (("accurate (default)", "probe.json"),
+                                                ("fast", "probe_fast.json"))
+              if os.path.exists(os.path.join(ROOT, f"{GUIDED}/{f}"))]
+    if not probes:
+        return []
+    out = ["\n#### Edge-aware upsampling of the person mask (`serving.refine_radius`)\n",
+           "The network's 256x256 person probability is resized to the photo by a fast guided "
+           "filter (`portrait_garden.ops.resample.guided_coefficients`; the photo's grey "
+           "levels guide the outline) instead of bilinearly. Its box radius and eps were "
+           "chosen on training photos (the first 150 of `pfcn/train`, all 182 of "
+           "`vikram/train`); val was computed for the chosen setting only. `model.keras`, "
+           "no retraining: `" + command(probes[0][1]) + "` (findings: "
+           f"`{GUIDED}/findings.md`). Both presets' files above include it.\n",
+           "| preset | upsampling | pfcn train[:150] | vikram train | PFCN val | vikram val |",
+           "|---|---|---|---|---|---|"]
+    for name, path in probes:
+        probe = load(path)
+        chosen = str(tuple(probe["chosen"]))
+        for key, label in (("bilinear", "bilinear"),
+                           (chosen, f"guided, radius {probe['chosen'][0]}, eps "
+                                    f"{probe['chosen'][1]:g}")):
+            sel, val = probe["selection"], probe["val"]
+            out.append(f"| {name} | {label} | {f4(sel['pfcn'][key])} | "
+                       f"{f4(sel['vikram'][key])} | {f4(val['pfcn'][key])} | "
+                       f"{f4(val['vikram'][key])} |")
+    return out + [""]
 
 
 def latency_lines(bench, preset_name, source=""):
