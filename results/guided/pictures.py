@@ -1,6 +1,6 @@
 """Side by side, bilinear vs guided person mask, on the val photos where the guided
 filter changes IoU most (both ways): `python results/guided/pictures.py` writes
-`results/guided/pictures.png` (red: person pixels the mask misses, blue: extra pixels)."""
+`results/guided/pictures.jpg` (red: person pixels the mask misses, blue: extra pixels)."""
 
 import os
 
@@ -57,7 +57,7 @@ def main():
     for r, _ in rows:
         canvas[y:y + r.shape[0], :r.shape[1]] = r
         y += r.shape[0]
-    Image.fromarray(canvas).save(os.path.join(HERE, "pictures.png"))
+    Image.fromarray(canvas).save(os.path.join(HERE, "pictures.jpg"), quality=85)
 
 
 if __name__ == "__main__":
