@@ -3,6 +3,7 @@
 photos; then PFCN val and vikram val for the chosen radius only.
 
     python results/guided/probe_cells.py [MODEL_KERAS] [RADII] [OUT_JSON]
+    PROBE_SCALE=2 python results/guided/probe_cells.py saved_models/portrait_instance_mbv2_100_256/model.keras 1,2,3 probe_cells2.json
 """
 
 import json
@@ -19,7 +20,8 @@ from portrait_garden.ops.resample import guided_coefficients, letterbox, undo_le
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "..", "shared", "data")
-EPS, SCALE = 1e-3, 4
+EPS = 1e-3
+SCALE = int(os.environ.get("PROBE_SCALE", "4"))   # round 4: PROBE_SCALE=2
 
 
 def main(model_path, radii, out):
