@@ -54,7 +54,7 @@ HELDOUT_RUN = "runs/heldout_joint"
 coco128's val part (`recipes/..._heldout_neck.yaml`, then `..._heldout_joint.yaml`)."""
 GUIDED = "results/guided"
 """The guided-filter upsampling of the person mask (`serving.refine_radius`), chosen on
-training photos with `results/guided/probe_guided.py`."""
+training photos with `results/guided/probe_cells.py`."""
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 
@@ -140,9 +140,13 @@ JOBS = [
                                                 ("pfg_sports", None))],
     *[_evaluate(f"{SHIPPED}/model.keras", d, "val", f"{DIST}/eval_distill3_keras_{d}.json")
       for d in ("pfcn", "vikram")],
-    (f"{GUIDED}/probe.json", f"python {GUIDED}/probe_guided.py"),
-    (f"{GUIDED}/probe_fast.json", f"env PROBE_EPS=0.001 python {GUIDED}/probe_guided.py "
-                                  f"{SHIPPED}/model.keras 4 probe_fast.json"),
+    *[(f"{GUIDED}/probe_cells2{suffix}.json",
+       f"env PROBE_SCALE=2 python {GUIDED}/probe_cells.py {model}/model.keras {radii} "
+       f"probe_cells2{suffix}.json")
+      for model, radii, suffix in ((PRETRAINED, "1,2,3", ""), (SHIPPED, "1", "_fast"))],
+    (f"{GUIDED}/benchmark_sizes/benchmark.json",
+     "portrait-garden benchmark --model exports/groups_ship exports/refine_ship --no-peer "
+     f"--repeats 30 --photo-sizes 480x640 720x960 1080x1920 --out {GUIDED}/benchmark_sizes"),
     ("results/benchmark/benchmark.json",
      f"portrait-garden benchmark --model {OLD_FAST} exports/instance_float "
      f"exports/instance_prune50 exports/instance_qat exports/instance_prune50_qat "
@@ -654,31 +658,48 @@ def render_pretrained():
 
 def render_guided():
     """Bilinear against guided upsampling of the person mask, per preset (`model.keras`)."""
-    probes = [(n, f"{GUIDED}/{f}") for n, f in (("accurate (default)", "probe.json"),
-                                                ("fast", "probe_fast.json"))
+    probes = [(n, f"{GUIDED}/{f}") for n, f in (("accurate (default)", "probe_cells2.json"),
+                                                ("fast", "probe_cells2_fast.json"))
               if os.path.exists(os.path.join(ROOT, f"{GUIDED}/{f}"))]
     if not probes:
         return []
     out = ["\n#### Edge-aware upsampling of the person mask (`serving.refine_radius`)\n",
            "The network's 256x256 person probability is resized to the photo by a fast guided "
-           "filter (`portrait_garden.ops.resample.guided_coefficients`; the photo's grey "
-           "levels guide the outline) instead of bilinearly. Its box radius and eps were "
-           "chosen on training photos (the first 150 of `pfcn/train`, all 182 of "
-           "`vikram/train`); val was computed for the chosen setting only. `model.keras`, "
-           "no retraining: `" + command(probes[0][1]) + "` (findings: "
-           f"`{GUIDED}/findings.md`). Both presets' files above include it.\n",
+           "filter (`portrait_garden.ops.resample.guided_coefficients`: fitted on 2x2 cells "
+           "of the canvas, applied to the photo's own grey levels) instead of bilinearly. "
+           "Its radius was chosen on training photos (the first 150 of `pfcn/train`, all 182 "
+           "of `vikram/train`); val was computed for the chosen radius only. `model.keras`, "
+           "no retraining: `" + command(probes[0][1]) + "` (findings, and the full-resolution "
+           f"and 4x4-cell versions that were not shipped: `{GUIDED}/findings.md`). Both "
+           "presets' files above include it.\n",
            "| preset | upsampling | pfcn train[:150] | vikram train | PFCN val | vikram val |",
            "|---|---|---|---|---|---|"]
     for name, path in probes:
         probe = load(path)
-        chosen = str(tuple(probe["chosen"]))
-        for key, label in (("bilinear", "bilinear"),
-                           (chosen, f"guided, radius {probe['chosen'][0]}, eps "
-                                    f"{probe['chosen'][1]:g}")):
+        chosen = str(probe["chosen"])
+        for key, label in (("0", "bilinear"),
+                           (chosen, f"guided, {probe['scale']}x{probe['scale']} cells, "
+                                    f"radius {chosen}, eps {probe['eps']:g}")):
             sel, val = probe["selection"], probe["val"]
             out.append(f"| {name} | {label} | {f4(sel['pfcn'][key])} | "
                        f"{f4(sel['vikram'][key])} | {f4(val['pfcn'][key])} | "
                        f"{f4(val['vikram'][key])} |")
+    path = f"{GUIDED}/benchmark_sizes/benchmark.json"
+    if os.path.exists(os.path.join(ROOT, path)):
+        bench = load(path)
+        by = {(r["name"], r["photo_size"]): r["median_ms"] for r in bench["photo_sizes"]}
+        sizes = sorted({r["photo_size"] for r in bench["photo_sizes"]},
+                       key=lambda v: int(v.split("x")[0]))
+        out += ["", "What it costs, whole pipeline by photo size: the default's files exported "
+                "without it (`exports/groups_ship`: the files shipped until 2026-11-28, "
+                "git e5d3aff) and with it "
+                f"(`exports/refine_ship`, shipped), `{command(path)}` (1 thread, ai-edge-litert, "
+                f"CPU `{bench['cpu']}`, one run):\n",
+                "| photo | " + " | ".join(f"`{n}`" for n in _photo_models(bench)) + " |",
+                "|---|" + "---|" * len(_photo_models(bench))]
+        for size in sizes:
+            out.append(f"| {size} | " + " | ".join(f"{by[(n, size)]:.2f} ms"
+                                                   for n in _photo_models(bench)) + " |")
     return out + [""]
 
 
