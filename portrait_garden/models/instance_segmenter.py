@@ -14,8 +14,12 @@ from portrait_garden.configs.schema import ServingConfig
 from portrait_garden.models.portrait_segmenter import FEATURES_OUTPUT
 from portrait_garden.ops.affinity import GROUPINGS, group_instances
 from portrait_garden.ops.detection import decode_centers
-from portrait_garden.ops.resample import (guided_coefficients, letterbox, undo_letterbox,
-                                         upsample_nearest)
+from portrait_garden.ops.resample import (
+    guided_coefficients,
+    letterbox,
+    undo_letterbox,
+    upsample_nearest,
+)
 from portrait_garden.saving import as_tf_keras
 
 OUTPUT_NAMES = ("instance_labels", "boxes", "scores", "num_instances", "person_probability")
@@ -98,9 +102,14 @@ class InstanceSegmenter(tf.Module):
                              f"the person probability), got {radius!r}.")
         if not eps > 0:
             raise ValueError(f"refine_eps must be > 0, got {eps!r}.")
+        cell = self.config.refine_cell
         model = as_tf_keras(model)
         self.network = serving_network(model)
         self.size = tuple(int(v) for v in model.input.shape[1:3])
+        if (isinstance(cell, bool) or not isinstance(cell, int) or cell < 1
+                or any(v % cell for v in self.size)):
+            raise ValueError(f"refine_cell must be an int >= 1 dividing the network size "
+                             f"{self.size}, got {cell!r}.")
         if any(s % (self.config.group_scale * self.config.grid[i])
                for i, s in enumerate(self.size)):
             raise ValueError(f"Network size {self.size} must be divisible by group_scale x "
@@ -125,7 +134,8 @@ class InstanceSegmenter(tf.Module):
         refine = None
         if self.config.refine_radius:
             refine = (guided_coefficients(prob, canvas, window, self.config.refine_radius,
-                                          self.config.refine_eps), image)
+                                          self.config.refine_eps, self.config.refine_cell),
+                      image)
         return undo_letterbox(owner, boxes, scores, num, prob, window, tf.shape(image)[1:3],
                               threshold=self.config.mask_threshold, refine=refine)
 

@@ -120,47 +120,71 @@ def sample_index(n_out, n_in, offset):
 
 
 
-def guided_coefficients(prob, canvas, window, radius, eps):
-    """A fast guided filter's linear model of the person probability, at network
-    resolution (He & Sun 2015, "Fast Guided Filter").
+def guided_coefficients(prob, canvas, window, radius, eps, scale=2):
+    """A fast guided filter's linear model of the person probability (He & Sun 2015,
+    "Fast Guided Filter"), on cells of `scale x scale` network pixels.
 
-    In each `(2 radius + 1)`-pixel box of the letterbox window the probability is
-    fitted as `a * grey + b` (grey: the canvas's mean of RGB in [0, 1]); `a` and `b`
-    are then averaged over the same boxes. Resized to the photo and applied to the
-    photo's own grey levels (`undo_letterbox(..., refine=...)`), the mask's outline
-    follows the photo's edges instead of the bilinear blur of a 256-pixel map.
-    Boxes average over the photo's pixels only: the letterbox padding counts
-    nowhere (a masked mean, so it does not depend on how a pool op pads).
+    In each `(2 radius + 1)`-cell box of the letterbox window the cells' probability is
+    fitted as `a * grey + b` (grey: the mean of RGB in [0, 1]); `a` and `b` are then
+    averaged over the same boxes. Interpolated to the photo and applied to the photo's
+    own grey levels (`undo_letterbox(..., refine=...)`), the mask's outline follows the
+    photo's edges instead of the bilinear blur of a 256-pixel map. Box means are
+    weighted by each cell's share of the letterbox window, so the padding counts
+    nowhere (cells on the window's edge take the probability of their whole cell).
+    Fitting on cells keeps it cheap: at full 256x256 resolution with 9x9 boxes it took
+    about 18 ms in TFLite on one thread; on 2x2 cells with radius 1, about 1.4 ms; on
+    4x4 cells, 0.4 ms (too coarse for small people, `results/guided/findings.md`).
 
     Args:
       prob: float32 `[H, W]` person probability.
       canvas: float32 `[1, H, W, 3]` in [0, 255], the letterboxed photo.
       window: int32 scalars `(oy, ox, nh, nw)` from `letterbox`.
-      radius: int >= 1, box radius in network pixels.
+      radius: int >= 1, box radius in cells.
       eps: float > 0, regularisation of the fit (larger: closer to the plain mean).
+      scale: int >= 1 dividing `H` and `W`, the cell size. Defaults to 2.
 
     Returns:
-      float32 `[H, W, 2]`: `a` and `b`.
+      float32 `[H / scale, W / scale, 2]`: `a` and `b` per cell.
     """
     H, W = prob.shape
+    h, w = H // scale, W // scale
     oy, ox, nh, nw = window
-    rows, cols = tf.range(H), tf.range(W)
-    inside = (tf.reshape((rows >= oy) & (rows < oy + nh), [H, 1])
-              & tf.reshape((cols >= ox) & (cols < ox + nw), [1, W]))
-    mask = tf.reshape(tf.cast(inside, tf.float32), [1, H, W, 1])
+
+    def share(n, start, length):        # each cell's fraction inside [start, start + length)
+        low = tf.range(n, dtype=tf.float32) * scale
+        start, end = tf.cast(start, tf.float32), tf.cast(start + length, tf.float32)
+        return tf.clip_by_value(tf.minimum(low + scale, end) - tf.maximum(low, start),
+                                0.0, float(scale)) / scale
+
+    mask = tf.reshape(tf.reshape(share(h, oy, nh), [h, 1]) * tf.reshape(share(w, ox, nw), [1, w]),
+                      [1, h, w, 1])
+    cells = canvas if scale == 1 else tf.nn.avg_pool2d(canvas, scale, scale, "VALID")
+    # The padding is black: a cell's mean over its window pixels is its mean / its share.
+    grey = tf.reduce_mean(cells, axis=-1, keepdims=True) / (255.0 * tf.maximum(mask, 1e-6))
+    p = tf.reshape(prob, [1, H, W, 1])
+    p = p if scale == 1 else tf.nn.avg_pool2d(p, scale, scale, "VALID")
     size = 2 * int(radius) + 1
 
     def box(x):
         return tf.nn.avg_pool2d(x, size, 1, "SAME")
 
     count = tf.maximum(box(mask), 1e-6)          # 0 only far outside the window
-    grey = tf.reduce_mean(canvas, axis=-1, keepdims=True) / 255.0
-    p = tf.reshape(prob, [1, H, W, 1])
     stats = box(tf.concat([grey, p, grey * p, grey * grey], -1) * mask) / count
     mean_i, mean_p, corr_ip, corr_ii = tf.split(stats, 4, axis=-1)
     a = (corr_ip - mean_i * mean_p) / (corr_ii - mean_i * mean_i + eps)
     b = mean_p - a * mean_i
-    return tf.reshape(box(tf.concat([a, b], -1) * mask) / count, [H, W, 2])
+    return tf.reshape(box(tf.concat([a, b], -1) * mask) / count, [h, w, 2])
+
+
+def _cell_index(n_out, n_in, offset, scale, n_cells):
+    """Where output pixels `0..n_out-1` (spanning canvas pixels `offset .. offset +
+    n_in`) fall between cell centres of `scale`-pixel cells: `(lower, upper,
+    fraction)` for bilinear sampling."""
+    centre = (tf.cast(offset, tf.float32) + (tf.range(n_out, dtype=tf.float32) + 0.5)
+              * tf.cast(n_in, tf.float32) / tf.cast(n_out, tf.float32))
+    pos = tf.clip_by_value(centre / scale - 0.5, 0.0, float(n_cells - 1))
+    lower = tf.cast(pos, tf.int32)
+    return lower, tf.minimum(lower + 1, n_cells - 1), pos - tf.cast(lower, tf.float32)
 
 
 def _resize_window(x, y0, y1, fy, x0, x1, fx):
@@ -191,9 +215,10 @@ def undo_letterbox(labels, boxes, scores, num, prob, window, photo_size, thresho
     interpolation. A strided-slice crop plus a RESIZE_BILINEAR to a
     data-dependent size took ~1.2 ms at 256x256 on one thread.
 
-    With `refine=(coefficients, photo)` (`guided_coefficients` and the uint8 photo
-    `[1, h, w, 3]`), `person_probability` is the guided filter's `a * grey + b` at
-    photo resolution, clipped to [0, 1], instead of the bilinear probability.
+    With `refine=(coefficients, photo)` (`guided_coefficients`, per cell, and the uint8
+    photo `[1, h, w, 3]`), `person_probability` is the guided filter's `a * grey + b` at
+    photo resolution (`a`, `b` interpolated bilinearly between cell centres), clipped to
+    [0, 1], instead of the bilinear probability.
     """
     oy, ox, nh, nw = window
     h, w = photo_size[0], photo_size[1]
@@ -204,10 +229,18 @@ def undo_letterbox(labels, boxes, scores, num, prob, window, photo_size, thresho
         person_probability = _resize_window(prob, y0, y1, fy, x0, x1, fx)
     else:
         coefficients, photo = refine
-        a_b = _resize_window(coefficients, y0, y1, fy, x0, x1, fx)          # [h, w, 2]
-        grey = tf.reduce_mean(tf.cast(tf.reshape(photo, tf.stack([h, w, 3])), tf.float32),
-                              axis=-1) / 255.0
-        person_probability = tf.clip_by_value(a_b[..., 0] * grey + a_b[..., 1], 0.0, 1.0)
+        cell = prob.shape[0] // coefficients.shape[0]
+        cy0, cy1, cfy = _cell_index(h, nh, oy, cell, coefficients.shape[0])
+        cx0, cx1, cfx = _cell_index(w, nw, ox, cell, coefficients.shape[1])
+        # a and b resized as two [h, w] maps: slicing an [h, w, 2] map at photo resolution
+        # (STRIDED_SLICE copies element by element) cost more than the resize itself.
+        a, b = (_resize_window(coefficients[..., k], cy0, cy1, cfy, cx0, cx1, cfx)
+                for k in range(2))
+        # Grey as one matrix product ([h * w, 3] x [3, 1]): TFLite's MEAN over the channel
+        # axis is about 1.5x slower at photo resolution.
+        grey = tf.reshape(tf.matmul(tf.reshape(tf.cast(photo, tf.float32), [-1, 3]),
+                                    tf.constant([[1.0 / 765.0]] * 3)), tf.stack([h, w]))
+        person_probability = tf.clip_by_value(a * grey + b, 0.0, 1.0)
     if threshold is not None:
         labels = tf.where(person_probability > threshold, labels, tf.zeros_like(labels))
     H, W = prob.shape[0], prob.shape[1]

@@ -108,6 +108,7 @@ def test_every_recipe_loads():
     ("serving.resize_taps=1", r"serving.resize_taps must be >= 2"),
     ("serving.refine_radius=-1", r"serving.refine_radius must be >= 0 \(0: bilinear\)"),
     ("serving.refine_eps=0", r"serving.refine_eps must be > 0"),
+    ("serving.refine_cell=0", r"serving.refine_cell must be >= 1"),
     ("serving.grouping=boxes", r"serving.grouping must be 'affinity' or 'box'"),
     ("serving.grid=[16]", r"'serving.grid' must be a list of 2 values"),
 ])

@@ -49,6 +49,9 @@ def test_writes_saved_model_four_tflite_files_and_metadata(exported):
     info = json.load(open(os.path.join(out, "export.json")))
     assert info["network_input_size"] == [128, 128]
     assert info["serving_config"]["refine_radius"] == 2
+    # ... except the int8 file, which upsamples bilinearly and says so.
+    assert info["tflite"]["int8"]["serving_config_overrides"] == {"refine_radius": 0}
+    assert "serving_config_overrides" not in info["tflite"]["float16"]
     assert info["tflite"]["float16"]["bytes"] < info["tflite"]["float32"]["bytes"]
     assert info["tflite"]["int8"]["bytes"] < info["tflite"]["float16"]["bytes"]
 
@@ -150,6 +153,9 @@ def test_cli_export_calibrates_on_real_format_data(tmp_path, capsys):
     write_coco_set(data_dir / "instances" / "coco128")
     assert main(["export", "--model", str(tmp_path / "inst.keras"), "--out",
                  str(tmp_path / "exp"), "--data-dir", str(data_dir), "--quantizations",
-                 "int8", "--calibration-images", "3"]) == 0
+                 "int8", "--calibration-images", "3", "--refine-radius", "2"]) == 0
     printed = capsys.readouterr().out
     assert "model_int8.tflite" in printed and "saved_model" in printed
+    assert "overridden by {'refine_radius': 2}" in printed
+    with open(tmp_path / "exp" / "export.json", encoding="utf-8") as f:
+        assert json.load(f)["serving_config"]["refine_radius"] == 2

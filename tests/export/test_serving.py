@@ -127,6 +127,8 @@ def test_bad_resize_taps_is_a_clear_error(taps):
     ({"refine_radius": -1}, "refine_radius must be an int >= 0"),
     ({"refine_radius": 2.5}, "refine_radius must be an int >= 0"),
     ({"refine_eps": 0.0}, "refine_eps must be > 0"),
+    ({"refine_radius": 1, "refine_cell": 3}, r"refine_cell must be an int >= 1 dividing the "
+                                             r"network size \(128, 128\), got 3"),
 ])
 def test_bad_refinement_settings_are_clear_errors(settings, message):
     model = pg.PortraitSegmenter(image_size=(128, 128), width_multiplier=0.35, decoder_filters=8,
