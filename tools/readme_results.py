@@ -671,7 +671,9 @@ def render_guided():
            "of `vikram/train`); val was computed for the chosen radius only. `model.keras`, "
            "no retraining: `" + command(probes[0][1]) + "` (findings, and the full-resolution "
            f"and 4x4-cell versions that were not shipped: `{GUIDED}/findings.md`). Both "
-           "presets' files above include it.\n",
+           "presets' float16 files and `model.keras` include it; their int8 files upsample "
+           "bilinearly (the int8 converter's quantize-dequantize pairs on post-processing "
+           "tensors break the filter).\n",
            "| preset | upsampling | pfcn train[:150] | vikram train | PFCN val | vikram val |",
            "|---|---|---|---|---|---|"]
     for name, path in probes:
