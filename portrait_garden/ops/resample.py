@@ -234,8 +234,8 @@ def undo_letterbox(labels, boxes, scores, num, prob, window, photo_size, thresho
         cx0, cx1, cfx = _cell_index(w, nw, ox, cell, coefficients.shape[1])
         # a and b resized as two [h, w] maps: slicing an [h, w, 2] map at photo resolution
         # (STRIDED_SLICE copies element by element) cost more than the resize itself.
-        a, b = (_resize_window(coefficients[..., k], cy0, cy1, cfy, cx0, cx1, cfx)
-                for k in range(2))
+        a = _resize_window(coefficients[..., 0], cy0, cy1, cfy, cx0, cx1, cfx)
+        b = _resize_window(coefficients[..., 1], cy0, cy1, cfy, cx0, cx1, cfx)
         # Grey as one matrix product ([h * w, 3] x [3, 1]): TFLite's MEAN over the channel
         # axis is about 1.5x slower at photo resolution.
         grey = tf.reshape(tf.matmul(tf.reshape(tf.cast(photo, tf.float32), [-1, 3]),
