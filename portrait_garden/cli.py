@@ -453,7 +453,7 @@ def build_parser():
     export.add_argument("--refine-radius", type=int,
                         help="overrides the recipe's serving.refine_radius: edge-aware "
                              "upsampling of the person mask (0: bilinear; the shipped "
-                             "presets use 4)")
+                             "presets use 1)")
     export.add_argument("--quantizations", nargs="+", default=["float32", "float16", "dynamic",
                                                                "int8"])
     export.add_argument("--data-dir", help="data root for int8 calibration photos")

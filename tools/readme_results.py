@@ -515,15 +515,8 @@ def render_photo_sizes():
         f"(1 thread, ai-edge-litert, CPU `{bench['cpu']}`, one run). The old fast preset "
         "holds files exported before both changes; `exports/fast_photo_res` is the same "
         "`model.keras` exported now (int8 there is post-training, not QAT).\n")
-    add("| photo | " + " | ".join(f"{os.path.basename(os.path.dirname(n))}/{os.path.basename(n)}"
-                                   for n in _photo_models(bench)) + " |")
-    add("|---|" + "---|" * len(_photo_models(bench)))
-    sizes = sorted({r["photo_size"] for r in bench["photo_sizes"]},
-                   key=lambda s: int(s.split("x")[0]))
+    out += _photo_size_table(bench)
     by = {(r["name"], r["photo_size"]): r["median_ms"] for r in bench["photo_sizes"]}
-    for size in sizes:
-        add(f"| {size} | " + " | ".join(f"{by[(n, size)]:.2f} ms" for n in _photo_models(bench))
-            + " |")
     old = next((f"{n}/model_int8.tflite" for n in OLD_NAMES
                 if (f"{n}/model_int8.tflite", "1080x1920") in by), None)
     new = "fast_photo_res/model_int8.tflite"
@@ -536,6 +529,18 @@ def render_photo_sizes():
 
 def _photo_models(bench):
     return list(dict.fromkeys(r["name"] for r in bench["photo_sizes"]))
+
+
+def _photo_size_table(bench):
+    """Whole-pipeline median ms by photo size, one column per file of a benchmark run."""
+    models = _photo_models(bench)
+    sizes = sorted({r["photo_size"] for r in bench["photo_sizes"]},
+                   key=lambda v: int(v.split("x")[0]))
+    by = {(r["name"], r["photo_size"]): r["median_ms"] for r in bench["photo_sizes"]}
+    return (["| photo | " + " | ".join(f"`{n}`" for n in models) + " |",
+             "|---|" + "---|" * len(models)]
+            + [f"| {size} | " + " | ".join(f"{by[(n, size)]:.2f} ms" for n in models) + " |"
+               for size in sizes])
 
 
 def render_pretrained_ablation():
@@ -689,19 +694,11 @@ def render_guided():
     path = f"{GUIDED}/benchmark_sizes/benchmark.json"
     if os.path.exists(os.path.join(ROOT, path)):
         bench = load(path)
-        by = {(r["name"], r["photo_size"]): r["median_ms"] for r in bench["photo_sizes"]}
-        sizes = sorted({r["photo_size"] for r in bench["photo_sizes"]},
-                       key=lambda v: int(v.split("x")[0]))
         out += ["", "What it costs, whole pipeline by photo size: the default's files exported "
                 "without it (`exports/groups_ship`: the files shipped until 2026-11-28, "
                 "git e5d3aff) and with it "
                 f"(`exports/refine_ship`, shipped), `{command(path)}` (1 thread, ai-edge-litert, "
-                f"CPU `{bench['cpu']}`, one run):\n",
-                "| photo | " + " | ".join(f"`{n}`" for n in _photo_models(bench)) + " |",
-                "|---|" + "---|" * len(_photo_models(bench))]
-        for size in sizes:
-            out.append(f"| {size} | " + " | ".join(f"{by[(n, size)]:.2f} ms"
-                                                   for n in _photo_models(bench)) + " |")
+                f"CPU `{bench['cpu']}`, one run):\n"] + _photo_size_table(bench)
     return out + [""]
 
 

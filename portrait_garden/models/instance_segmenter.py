@@ -72,8 +72,9 @@ class InstanceSegmenter(tf.Module):
       photo, zeros past `num_instances`;
     - `scores` float32 `[N_max]`, descending, zeros past `num_instances`;
     - `num_instances` int32 `[]`;
-    - `person_probability` float32 `[H, W]` in [0, 1]; with `refine_radius` (the
-      default) edge-aware: the guided filter's fit to the photo's grey levels.
+    - `person_probability` float32 `[H, W]` in [0, 1]: bilinear from the network's
+      map, or with `refine_radius` > 0 (the shipped presets) the guided filter's fit
+      to the photo's grey levels.
 
     Args:
       model: a `PortraitSegmenter` built with `detector=True` (tf_keras, or

@@ -188,12 +188,11 @@ def _cell_index(n_out, n_in, offset, scale, n_cells):
 
 
 def _resize_window(x, y0, y1, fy, x0, x1, fx):
-    """Two-tap bilinear resize of `[H, W, ...]` by row/column GATHERs, columns first."""
-    extra = [1] * (len(x.shape) - 2)
+    """Two-tap bilinear resize of an `[H, W]` map by column then row GATHERs."""
     left, right = tf.gather(x, x0, axis=1), tf.gather(x, x1, axis=1)
-    cols = left + (right - left) * tf.reshape(fx, [1, -1, *extra])
+    cols = left + (right - left) * tf.expand_dims(fx, 0)
     top, bottom = tf.gather(cols, y0), tf.gather(cols, y1)
-    return top + (bottom - top) * tf.reshape(fy, [-1, 1, *extra])
+    return top + (bottom - top) * tf.expand_dims(fy, 1)
 
 
 def undo_letterbox(labels, boxes, scores, num, prob, window, photo_size, threshold=None,
