@@ -34,7 +34,7 @@ def exported(tmp_path_factory):
     kernel, bias = model.get_layer("box_size").get_weights()
     model.get_layer("box_size").set_weights([kernel * 0.01, bias + np.array([0.5, 0.3])])
     out = str(tmp_path_factory.mktemp("export"))
-    # refine_radius: the guided upsampling of the person mask is in every file too.
+    # refine_radius: the guided upsampling of the person mask is in every float file.
     paths = export_model(model, out, ServingConfig(score_threshold=0.05, grid=(8, 8),
                                                    refine_radius=2),
                          representative_images=_photos(6, seed=1))
