@@ -3,12 +3,12 @@
 import dataclasses
 import json
 import os
-import tempfile
 
 import numpy as np
 import tensorflow as tf
 
-from portrait_garden.export.tflite import configure_quantization, tflite_op_names, write_tflite
+from portrait_garden.export.tflite import (configure_quantization, strip_float_round_trips,
+                                           tflite_op_names, write_tflite)
 from portrait_garden.models.instance_segmenter import InstanceSegmenter, ServingConfig
 from portrait_garden.ops.resample import letterbox
 
@@ -55,7 +55,9 @@ def _convert_int8(saved_model_dir, representative_images):
              Interpreter(model_content=debugger.calibrated_model).get_tensor_details()]
     post = [n for n in names if not n.startswith("serving_network/")]
     debugger.options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=post)
-    return debugger.get_nondebug_quantized_model()
+    # The converter still rounds some deny-listed float tensors through int8 (boxes at a
+    # step of 1 pixel, scores ranked by top-k in int8); run those islands in float again.
+    return strip_float_round_trips(debugger.get_nondebug_quantized_model())[0]
 
 
 def _serving_module(segmenter):
@@ -99,10 +101,9 @@ def export_model(model, out_dir, config=None, representative_images=None,
         requested quantizations. Defaults to True; False halves the conversions
         when only the whole pipeline is wanted.
 
-    With `config.refine_radius` > 0 every file but the int8 one upsamples the person mask
-    with the guided filter; the int8 file upsamples it bilinearly (`export.json` says so
-    under `tflite.int8.serving_config_overrides`): the int8 converter's quantize-dequantize
-    pairs on post-processing tensors wreck the filter's statistics.
+    With `config.refine_radius` > 0 every file upsamples the person mask with the guided
+    filter, the int8 one too: its post-processing runs in float32 (deny-list, then
+    `strip_float_round_trips`), so the filter's local statistics are not rounded.
 
     Returns:
       dict: `"saved_model"` path and one path per quantization.
@@ -123,18 +124,8 @@ def export_model(model, out_dir, config=None, representative_images=None,
     _save(segmenter, saved_model_dir)
     paths = {"saved_model": saved_model_dir}
     files = {}
-    # The int8 converter rounds some float post-processing tensors through int8
-    # (QUANTIZE/DEQUANTIZE pairs on pool, division and split outputs), which wrecks the
-    # guided filter's local variances (PFCN val 0.9515 -> 0.9436 for the default preset).
-    # Until that is fixed the int8 file upsamples the person mask bilinearly.
-    int8_overrides = {"refine_radius": 0} if config.refine_radius else {}
     for quantization in quantizations:
-        if quantization == "int8" and int8_overrides:
-            with tempfile.TemporaryDirectory() as bilinear_dir:
-                _save(InstanceSegmenter(model, dataclasses.replace(config, **int8_overrides)),
-                      bilinear_dir)
-                data = _convert_int8(bilinear_dir, representative_images)
-        elif quantization == "int8":
+        if quantization == "int8":
             data = _convert_int8(saved_model_dir, representative_images)
         else:
             data = _converter(saved_model_dir, quantization, representative_images).convert()
@@ -145,8 +136,6 @@ def export_model(model, out_dir, config=None, representative_images=None,
         paths[quantization] = path
         files[quantization] = {"file": TFLITE_FILES[quantization], "bytes": len(data),
                                "ops": sorted(tflite_op_names(data))}
-        if quantization == "int8" and int8_overrides:
-            files[quantization]["serving_config_overrides"] = int8_overrides
     info = {"serving_config": dataclasses.asdict(config),
             "network_input_size": list(segmenter.size),
             "signature": {"input": "image uint8 [1, H, W, 3]",

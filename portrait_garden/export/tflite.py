@@ -143,6 +143,95 @@ class TFLiteRunner:
         return self.runner(**{name: image.astype(details["dtype"])})
 
 
+_SHAPE_OPS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "STRIDED_SLICE", "SLICE",
+              "GATHER", "UNPACK", "PACK", "CONCATENATION", "SPLIT", "TOPK_V2", "SELECT_V2")
+"""Ops that move or pick values without arithmetic: they have float32 kernels too, so an
+int8 island made only of them can run in float32 unchanged."""
+
+
+def strip_float_round_trips(model):
+    """Runs int8 round trips of float tensors in float32 again, in a converted .tflite.
+
+    With a quantization deny-list the int8 converter keeps the listed ops float, yet it
+    still rounds some of their float32 tensors through int8: a QUANTIZE (float32 -> int8),
+    possibly requantizations and value-moving ops (reshape, slice, unpack, top-k) in int8,
+    then DEQUANTIZE back to float32. Such an island computes nothing but a rounding error
+    at the calibrated scale (boxes at a step of 1 pixel, detection scores at 0.003 with
+    ties in the top-k; `results/int8_islands/findings.md`, sections 5-6). Its tensors become
+    float32 again, its QUANTIZE and DEQUANTIZE ops are dropped. An island that reaches any
+    other int8 op (the quantized network) is left as it is.
+
+    Args:
+      model: bytes of a .tflite flatbuffer.
+
+    Returns:
+      (bytes, int): the rewritten flatbuffer and the number of ops removed.
+    """
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    tree = flatbuffer_utils.read_model_from_bytearray(bytearray(model))
+    kinds = [names.get(max(c.builtinCode, c.deprecatedBuiltinCode)) for c in tree.operatorCodes]
+    float32, int8 = schema.TensorType.FLOAT32, schema.TensorType.INT8
+    removed = 0
+    for index, graph in enumerate(tree.subgraphs):
+        ops, tensors = list(graph.operators), graph.tensors
+        consumers = {}
+        for op in ops:
+            for t in op.inputs:
+                consumers.setdefault(int(t), []).append(op)
+        replace, drop = {}, set()
+        for entry in ops:
+            if (kinds[entry.opcodeIndex] != "QUANTIZE" or id(entry) in drop
+                    or tensors[entry.inputs[0]].type != float32):
+                continue
+            island, frontier, ok = {id(entry): entry}, [int(entry.outputs[0])], True
+            while frontier and ok:
+                for op in consumers.get(frontier.pop(), []):
+                    kind = kinds[op.opcodeIndex]
+                    if id(op) in island:
+                        continue
+                    if kind not in ("QUANTIZE", "DEQUANTIZE", *_SHAPE_OPS):
+                        ok = False
+                        break
+                    island[id(op)] = op
+                    if kind != "DEQUANTIZE":
+                        frontier += [int(t) for t in op.outputs if tensors[t].type == int8]
+            # Every int8 input of the island's ops must come from inside it.
+            made = {int(t) for op in island.values() for t in op.outputs}
+            ok = ok and all(int(t) in made or tensors[t].type != int8
+                            for op in island.values() if kinds[op.opcodeIndex] != "QUANTIZE"
+                            for t in op.inputs if t >= 0)
+            ok = ok and not any(int(t) in graph.outputs for t in made
+                                if tensors[t].type == int8)
+            if not ok:
+                continue
+            for op in island.values():
+                if kinds[op.opcodeIndex] in ("QUANTIZE", "DEQUANTIZE"):
+                    replace[int(op.outputs[0])] = int(op.inputs[0])
+                    drop.add(id(op))
+                for t in op.outputs:
+                    if tensors[t].type == int8:
+                        tensors[t].type, tensors[t].quantization = float32, None
+
+        def resolve(t):
+            while t in replace:
+                t = replace[t]
+            return t
+
+        graph.operators = [op for op in ops if id(op) not in drop]
+        for op in graph.operators:
+            op.inputs = [resolve(int(t)) if t >= 0 else int(t) for t in op.inputs]
+        graph.outputs = [resolve(int(t)) for t in graph.outputs]
+        for signature in tree.signatureDefs or []:
+            if signature.subgraphIndex == index:
+                for output in signature.outputs:
+                    output.tensorIndex = resolve(output.tensorIndex)
+        removed += len(drop)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(tree)), removed
+
+
 def tflite_op_names(model):
     """Names of the ops a .tflite (path or bytes) uses, e.g. `{"CONV_2D", ...}`."""
     from ai_edge_litert.interpreter import Interpreter

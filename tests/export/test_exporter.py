@@ -49,9 +49,7 @@ def test_writes_saved_model_four_tflite_files_and_metadata(exported):
     info = json.load(open(os.path.join(out, "export.json")))
     assert info["network_input_size"] == [128, 128]
     assert info["serving_config"]["refine_radius"] == 2
-    # ... except the int8 file, which upsamples bilinearly and says so.
-    assert info["tflite"]["int8"]["serving_config_overrides"] == {"refine_radius": 0}
-    assert "serving_config_overrides" not in info["tflite"]["float16"]
+    assert "serving_config_overrides" not in info["tflite"]["int8"]
     assert info["tflite"]["float16"]["bytes"] < info["tflite"]["float32"]["bytes"]
     assert info["tflite"]["int8"]["bytes"] < info["tflite"]["float16"]["bytes"]
 
@@ -76,6 +74,22 @@ def test_int8_network_has_no_float_islands(exported):
     assert "ADD_N" not in ops
     assert ops.count("DEQUANTIZE") <= outputs, ops
     assert ops.count("QUANTIZE") <= 2, ops
+
+
+def test_int8_pipeline_post_processing_is_not_rounded_through_int8(exported):
+    """Outside the network only its input (the letterboxed canvas) is quantized: no float
+    post-processing tensor (boxes, scores, grouping features, the guided filter's
+    statistics) makes an int8 round trip (`strip_float_round_trips`)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=exported[1]["int8"])
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    quantized = [tensors[op["inputs"][0]]["name"] for op in interpreter._get_ops_details()
+                 if op["op_name"] == "QUANTIZE"]
+    outside = [n for n in quantized if not n.startswith("serving_network/")]
+    assert len(outside) == 1, quantized
+    assert "CONV_2D" in {op["op_name"] for op in interpreter._get_ops_details()
+                         if tensors[op["outputs"][0]]["dtype"] == np.int8}
 
 
 def test_saved_model_and_float_tflite_agree_on_network_outputs_and_boxes(exported):

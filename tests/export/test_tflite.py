@@ -54,3 +54,85 @@ def test_runner_checks_input_shape_and_path(float_tflite, tmp_path):
 def test_write_tflite_writes_a_loadable_file(tiny_model, tiny_images, tmp_path):
     path = write_tflite(tiny_model, str(tmp_path / "sub" / "m.tflite"), output_names=["mask"])
     assert TFLiteRunner(path, num_threads=2)(tiny_images[:1])["mask"].shape == (1, 128, 128, 1)
+
+
+def _round_trip_model():
+    """A hand-built .tflite: y1 = dequant(reshape(quant(|x|))), y2 = dequant(add(q2, q2)).
+
+    The first island only moves values, so it can run in float32; the second does int8
+    arithmetic and must stay. Scale 0.5 makes the round trip's rounding visible.
+    """
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    op_codes = []
+    for code in ("ABS", "QUANTIZE", "RESHAPE", "DEQUANTIZE", "ADD"):
+        op_code = schema.OperatorCodeT()
+        op_code.builtinCode = getattr(schema.BuiltinOperator, code)
+        op_code.deprecatedBuiltinCode = min(op_code.builtinCode, 127)
+        op_code.version = 1
+        op_codes.append(op_code)
+    buffers = [schema.BufferT(), schema.BufferT()]
+    buffers[1].data = np.array([2, 3], np.int32).tobytes()
+
+    def tensor(name, shape, dtype, scale=None, buffer=0):
+        t = schema.TensorT()
+        t.name, t.shape, t.buffer = name, np.array(shape, np.int32), buffer
+        t.type = getattr(schema.TensorType, dtype)
+        if scale is not None:
+            t.quantization = schema.QuantizationParametersT()
+            t.quantization.scale, t.quantization.zeroPoint = [scale], [0]
+        return t
+
+    def op(code, inputs, outputs):
+        o = schema.OperatorT()
+        o.opcodeIndex, o.inputs, o.outputs = code, inputs, outputs
+        return o
+
+    graph = schema.SubGraphT()
+    graph.tensors = [tensor("x", [6], "FLOAT32"), tensor("a", [6], "FLOAT32"),
+                     tensor("q", [6], "INT8", 0.5), tensor("shape", [2], "INT32", buffer=1),
+                     tensor("r", [2, 3], "INT8", 0.5), tensor("y1", [2, 3], "FLOAT32"),
+                     tensor("s", [6], "INT8", 0.5), tensor("y2", [6], "FLOAT32"),
+                     tensor("q2", [6], "INT8", 0.5)]
+    add = op(4, [8, 8], [6])
+    add.builtinOptionsType = schema.BuiltinOptions.AddOptions
+    add.builtinOptions = schema.AddOptionsT()
+    graph.operators = [op(0, [0], [1]), op(1, [1], [2]), op(2, [2, 3], [4]),
+                       op(3, [4], [5]), op(1, [1], [8]), add, op(3, [6], [7])]
+    graph.inputs, graph.outputs = [0], [5, 7]
+    signature = schema.SignatureDefT()
+    signature.signatureKey, signature.subgraphIndex = "serving_default", 0
+
+    def tensor_map(name, index):
+        m = schema.TensorMapT()
+        m.name, m.tensorIndex = name, index
+        return m
+
+    signature.inputs = [tensor_map("x", 0)]
+    signature.outputs = [tensor_map("y1", 5), tensor_map("y2", 7)]
+    model = schema.ModelT()
+    model.version, model.operatorCodes, model.subgraphs = 3, op_codes, [graph]
+    model.buffers, model.signatureDefs = buffers, [signature]
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def test_strip_float_round_trips_runs_value_moving_islands_in_float():
+    from ai_edge_litert.interpreter import Interpreter
+
+    from portrait_garden.export.tflite import strip_float_round_trips
+
+    x = np.array([0.3, -1.2, 2.6, 0.74, -0.1, 3.3], np.float32)
+    original = _round_trip_model()
+    stripped, removed = strip_float_round_trips(original)
+    before = Interpreter(model_content=original).get_signature_runner()(x=x)
+    after = Interpreter(model_content=stripped).get_signature_runner()(x=x)
+    rounded = np.round(np.abs(x) / 0.5) * 0.5
+    np.testing.assert_allclose(before["y1"], rounded.reshape(2, 3))
+    np.testing.assert_array_equal(after["y1"], np.abs(x).reshape(2, 3))
+    # The int8 ADD island keeps its quantize and dequantize: same rounded sum as before.
+    np.testing.assert_allclose(after["y2"], before["y2"])
+    np.testing.assert_allclose(after["y2"], np.minimum(2 * rounded, 63.5))
+    assert removed == 2
+    assert tflite_op_names(stripped) == tflite_op_names(original)
+    assert len(Interpreter(model_content=stripped)._get_ops_details()) == 5
