@@ -156,25 +156,19 @@ CLEAR_MARGIN = 0.1
 
 
 @pytest.mark.parametrize("quantization, mask_agreement, box_iou", [
-    ("float16", 0.99, 0.8),
-    pytest.param("int8", 0.94, 0.5, marks=pytest.mark.xfail(strict=True, reason=(
-        "issue #15, not yet: the stage-7 default's post-training int8 file loses a float32 "
-        "detection scored 0.25 (its serving threshold is 0.15) on one of these sports photos; "
-        "over all 70, four at 0.25-0.31, with either calibration "
-        "(results/int8_calibration/int8_parity.txt)"))),
-])
+    ("float16", 0.99, 0.8), ("int8", 0.94, 0.5)])
 def test_quantized_pipelines_keep_the_float32_masks_and_clear_detections(
         astronaut, quantization, mask_agreement, box_iou):
     """float16 / int8 against the float32 SavedModel on real photos: the person mask
     agrees on nearly every pixel, and every float32 detection that is clear of the
     preset's serving threshold (score >= threshold + `CLEAR_MARGIN`) is found again; detections
-    near the threshold can flip. The post-training int8 files of the 5-stage and the
-    stage-7 defaults fail this (strict xfail); the stage-6 default held it on these photos
-    with its threshold 0.20 (`results/rows/int8_parity.txt`). The stage-7 default serves
-    0.15, so detections from 0.25 count as clear; over all 70 pfg_sports photos its int8
-    file (calibrated on group photos) misses four at 0.25-0.31 and its worst photo's mask
-    agrees on 94.8% (float16: none, 99.8%; `results/int8_calibration/int8_parity.txt`), and
-    its COCO AP50 stays below float16's (README)."""
+    near the threshold can flip. The stage-7 default serves 0.15, so detections from 0.25
+    count as clear. Its int8 file failed this (a strict xfail) until its post-processing
+    stopped being rounded through int8 (`strip_float_round_trips`); over all 70
+    pfg_sports photos it still misses two clear detections (scored 0.26 and 0.31; four
+    before) and its worst photo's mask agrees on 94.8% (float16: none, 99.8%;
+    `results/int8_strip/int8_parity.txt`), and its COCO AP50 stays below float16's on
+    the test split (README)."""
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 

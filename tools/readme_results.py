@@ -675,10 +675,10 @@ def render_guided():
            "Its radius was chosen on training photos (the first 150 of `pfcn/train`, all 182 "
            "of `vikram/train`); val was computed for the chosen radius only. `model.keras`, "
            "no retraining: `" + command(probes[0][1]) + "` (findings, and the full-resolution "
-           f"and 4x4-cell versions that were not shipped: `{GUIDED}/findings.md`). Both "
-           "presets' float16 files and `model.keras` include it; their int8 files upsample "
-           "bilinearly (the int8 converter's quantize-dequantize pairs on post-processing "
-           "tensors break the filter).\n",
+           f"and 4x4-cell versions that were not shipped: `{GUIDED}/findings.md`). Every file of "
+           "both presets includes it; the int8 files since their post-processing runs in "
+           "float32 without int8 round trips (`results/int8_islands/findings.md`, "
+           "section 6).\n",
            "| preset | upsampling | pfcn train[:150] | vikram train | PFCN val | vikram val |",
            "|---|---|---|---|---|---|"]
     for name, path in probes:
