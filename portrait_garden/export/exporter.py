@@ -7,8 +7,12 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from portrait_garden.export.tflite import (configure_quantization, strip_float_round_trips,
-                                           tflite_op_names, write_tflite)
+from portrait_garden.export.tflite import (
+    configure_quantization,
+    strip_float_round_trips,
+    tflite_op_names,
+    write_tflite,
+)
 from portrait_garden.models.instance_segmenter import InstanceSegmenter, ServingConfig
 from portrait_garden.ops.resample import letterbox
 

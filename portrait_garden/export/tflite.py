@@ -214,20 +214,18 @@ def strip_float_round_trips(model):
                 for t in op.outputs:
                     if tensors[t].type == int8:
                         tensors[t].type, tensors[t].quantization = float32, None
-
-        def resolve(t):
-            while t in replace:
-                t = replace[t]
-            return t
-
+        # A chain QUANTIZE -> requantize -> DEQUANTIZE maps its end to its float source.
+        for t in replace:
+            while replace[t] in replace:
+                replace[t] = replace[replace[t]]
         graph.operators = [op for op in ops if id(op) not in drop]
         for op in graph.operators:
-            op.inputs = [resolve(int(t)) if t >= 0 else int(t) for t in op.inputs]
-        graph.outputs = [resolve(int(t)) for t in graph.outputs]
+            op.inputs = [replace.get(int(t), int(t)) for t in op.inputs]
+        graph.outputs = [replace.get(int(t), int(t)) for t in graph.outputs]
         for signature in tree.signatureDefs or []:
             if signature.subgraphIndex == index:
                 for output in signature.outputs:
-                    output.tensorIndex = resolve(output.tensorIndex)
+                    output.tensorIndex = replace.get(output.tensorIndex, output.tensorIndex)
         removed += len(drop)
     return bytes(flatbuffer_utils.convert_object_to_bytearray(tree)), removed
 
