@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from portrait_garden.export.tflite import (
     configure_quantization,
-    strip_float_round_trips,
+    float_post_processing,
     tflite_op_names,
     write_tflite,
 )
@@ -59,9 +59,9 @@ def _convert_int8(saved_model_dir, representative_images):
              Interpreter(model_content=debugger.calibrated_model).get_tensor_details()]
     post = [n for n in names if not n.startswith("serving_network/")]
     debugger.options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=post)
-    # The converter still rounds some deny-listed float tensors through int8 (boxes at a
-    # step of 1 pixel, scores ranked by top-k in int8); run those islands in float again.
-    return strip_float_round_trips(debugger.get_nondebug_quantized_model())[0]
+    # The deny-list does not keep all of it float (int8 round trips of float tensors; for
+    # a QAT network, int8 stretches after its outputs): make it float32 after conversion.
+    return float_post_processing(debugger.get_nondebug_quantized_model())[0]
 
 
 def _serving_module(segmenter):
@@ -107,7 +107,7 @@ def export_model(model, out_dir, config=None, representative_images=None,
 
     With `config.refine_radius` > 0 every file upsamples the person mask with the guided
     filter, the int8 one too: its post-processing runs in float32 (deny-list, then
-    `strip_float_round_trips`), so the filter's local statistics are not rounded.
+    `float_post_processing`), so the filter's local statistics are not rounded.
 
     Returns:
       dict: `"saved_model"` path and one path per quantization.

@@ -143,29 +143,33 @@ class TFLiteRunner:
         return self.runner(**{name: image.astype(details["dtype"])})
 
 
-_SHAPE_OPS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "STRIDED_SLICE", "SLICE",
-              "GATHER", "UNPACK", "PACK", "CONCATENATION", "SPLIT", "TOPK_V2", "SELECT_V2")
-"""Ops that move or pick values without arithmetic: they have float32 kernels too, so an
-int8 island made only of them can run in float32 unchanged."""
+def float_post_processing(model, network_prefix="serving_network/"):
+    """Runs every int8 op outside the network in float32, in a converted .tflite.
 
-
-def strip_float_round_trips(model):
-    """Runs int8 round trips of float tensors in float32 again, in a converted .tflite.
-
-    With a quantization deny-list the int8 converter keeps the listed ops float, yet it
-    still rounds some of their float32 tensors through int8: a QUANTIZE (float32 -> int8),
-    possibly requantizations and value-moving ops (reshape, slice, unpack, top-k) in int8,
-    then DEQUANTIZE back to float32. Such an island computes nothing but a rounding error
-    at the calibrated scale (boxes at a step of 1 pixel, detection scores at 0.003 with
-    ties in the top-k; `results/int8_islands/findings.md`, sections 5-6). Its tensors become
-    float32 again, its QUANTIZE and DEQUANTIZE ops are dropped. An island that reaches any
-    other int8 op (the quantized network) is left as it is.
+    The int8 whole-pipeline file should run its network in int8 and everything else
+    (letterboxing, box decoding, the guided filter, superpixels, grouping) in float32.
+    The converter's quantization deny-list does not ensure that:
+    - it rounds some deny-listed float32 tensors through int8 (a QUANTIZE, int8
+      reshapes, slices or top-k, a DEQUANTIZE): boxes at a step of 1 pixel, scores
+      ranked at a step of 0.003;
+    - for a QAT network it quantizes whole stretches after the network's outputs (the
+      heatmap's sigmoid, peak picking, top-k and score arithmetic, the mask's sigmoid,
+      the guided filter's statistics, the grouping features) from the fake-quant ranges.
+    (`results/int8_islands/findings.md`, sections 5-7.) Here every op outside the network
+    (output tensor names not starting with `network_prefix`) that has int8 inputs or
+    outputs and does not feed the network becomes a float32 op: its int8 outputs become float32, an
+    int8 input from the network gets a DEQUANTIZE, from a QUANTIZE of a float32 tensor
+    that tensor, from a constant a float32 copy; DEQUANTIZE ops left with a float input
+    and QUANTIZE ops left without consumers are dropped. Float32 kernels exist for every
+    op involved, so the graph stays builtin-only.
 
     Args:
       model: bytes of a .tflite flatbuffer.
+      network_prefix: str, the name prefix of the network's tensors.
 
     Returns:
-      (bytes, int): the rewritten flatbuffer and the number of ops removed.
+      (bytes, int): the rewritten flatbuffer and the number of ops changed (now float32,
+      or dropped).
     """
     from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.tools import flatbuffer_utils
@@ -174,60 +178,122 @@ def strip_float_round_trips(model):
     tree = flatbuffer_utils.read_model_from_bytearray(bytearray(model))
     kinds = [names.get(max(c.builtinCode, c.deprecatedBuiltinCode)) for c in tree.operatorCodes]
     float32, int8 = schema.TensorType.FLOAT32, schema.TensorType.INT8
-    removed = 0
+    dequantize_code = _operator_code(tree, schema, "DEQUANTIZE")
+    converted = 0
     for index, graph in enumerate(tree.subgraphs):
         ops, tensors = list(graph.operators), graph.tensors
-        consumers = {}
+        producer = {int(t): op for op in ops for t in op.outputs}
+        network = {id(op) for op in ops
+                   if any(tensors[t].name.decode().startswith(network_prefix) for t in op.outputs)}
+        # Ops whose int8 outputs reach the network (the canvas's QUANTIZE, normalisation).
+        feeds, frontier = set(network), [op for op in ops if id(op) in network]
+        while frontier:
+            for t in frontier.pop().inputs:
+                source = producer.get(int(t))
+                if source is not None and id(source) not in feeds and tensors[t].type == int8:
+                    feeds.add(id(source))
+                    frontier.append(source)
+        outside = [op for op in ops if id(op) not in feeds]
+        # Outside the network a QUANTIZE is an identity: its output is its input.
+        replace = {int(op.outputs[0]): int(op.inputs[0]) for op in outside
+                   if kinds[op.opcodeIndex] == "QUANTIZE"}
+
+        chosen = [op for op in outside if kinds[op.opcodeIndex] not in ("QUANTIZE", "DEQUANTIZE")
+                  and any(t >= 0 and tensors[t].type == int8 for t in [*op.inputs, *op.outputs])]
+        made_float = {int(t) for op in chosen for t in op.outputs if tensors[t].type == int8}
+        inserted, constants = {}, {}
+        for op in chosen:
+            inputs = []
+            for t in (_follow(replace, int(t)) if t >= 0 else int(t) for t in op.inputs):
+                if t < 0 or tensors[t].type != int8 or t in made_float:
+                    inputs.append(t)
+                elif t not in producer:                   # an int8 constant
+                    constants.setdefault(t, _float_constant(tree, graph, t, schema))
+                    inputs.append(constants[t])
+                else:                                     # an int8 tensor of the network
+                    inserted.setdefault(t, _float_tensor_like(graph, t, schema))
+                    inputs.append(inserted[t])
+            op.inputs = inputs
+        for t in made_float:
+            tensors[t].type, tensors[t].quantization = float32, None
+        dropped = {id(op) for op in outside if kinds[op.opcodeIndex] == "QUANTIZE"}
+        for op in outside:                 # a DEQUANTIZE of what is float32 now
+            if kinds[op.opcodeIndex] == "DEQUANTIZE":
+                source = _follow(replace, int(op.inputs[0]))
+                if tensors[source].type == float32:
+                    replace[int(op.outputs[0])] = source
+                    dropped.add(id(op))
+                else:
+                    op.inputs = [source]
+        kept = []
         for op in ops:
-            for t in op.inputs:
-                consumers.setdefault(int(t), []).append(op)
-        replace, drop = {}, set()
-        for entry in ops:
-            if (kinds[entry.opcodeIndex] != "QUANTIZE" or id(entry) in drop
-                    or tensors[entry.inputs[0]].type != float32):
-                continue
-            island, frontier, ok = {id(entry): entry}, [int(entry.outputs[0])], True
-            while frontier and ok:
-                for op in consumers.get(frontier.pop(), []):
-                    kind = kinds[op.opcodeIndex]
-                    if id(op) in island:
-                        continue
-                    if kind not in ("QUANTIZE", "DEQUANTIZE", *_SHAPE_OPS):
-                        ok = False
-                        break
-                    island[id(op)] = op
-                    if kind != "DEQUANTIZE":
-                        frontier += [int(t) for t in op.outputs if tensors[t].type == int8]
-            # Every int8 input of the island's ops must come from inside it.
-            made = {int(t) for op in island.values() for t in op.outputs}
-            ok = ok and all(int(t) in made or tensors[t].type != int8
-                            for op in island.values() if kinds[op.opcodeIndex] != "QUANTIZE"
-                            for t in op.inputs if t >= 0)
-            ok = ok and not any(int(t) in graph.outputs for t in made
-                                if tensors[t].type == int8)
-            if not ok:
-                continue
-            for op in island.values():
-                if kinds[op.opcodeIndex] in ("QUANTIZE", "DEQUANTIZE"):
-                    replace[int(op.outputs[0])] = int(op.inputs[0])
-                    drop.add(id(op))
-                for t in op.outputs:
-                    if tensors[t].type == int8:
-                        tensors[t].type, tensors[t].quantization = float32, None
-        # A chain QUANTIZE -> requantize -> DEQUANTIZE maps its end to its float source.
-        for t in replace:
-            while replace[t] in replace:
-                replace[t] = replace[replace[t]]
-        graph.operators = [op for op in ops if id(op) not in drop]
-        for op in graph.operators:
-            op.inputs = [replace.get(int(t), int(t)) for t in op.inputs]
-        graph.outputs = [replace.get(int(t), int(t)) for t in graph.outputs]
+            if id(op) not in dropped:
+                kept.append(op)
+            for t in op.outputs:           # a DEQUANTIZE right after the network's tensor
+                if int(t) in inserted:
+                    new = schema.OperatorT()
+                    new.opcodeIndex, new.inputs = dequantize_code, [int(t)]
+                    new.outputs = [inserted[int(t)]]
+                    kept.append(new)
+        for op in kept:
+            op.inputs = [_follow(replace, int(t)) if t >= 0 else int(t) for t in op.inputs]
+        graph.operators = kept
+        graph.outputs = [_follow(replace, int(t)) for t in graph.outputs]
         for signature in tree.signatureDefs or []:
             if signature.subgraphIndex == index:
                 for output in signature.outputs:
-                    output.tensorIndex = replace.get(output.tensorIndex, output.tensorIndex)
-        removed += len(drop)
-    return bytes(flatbuffer_utils.convert_object_to_bytearray(tree)), removed
+                    output.tensorIndex = _follow(replace, output.tensorIndex)
+        converted += len(chosen) + len(dropped)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(tree)), converted
+
+
+def _follow(replace, t):
+    while t in replace:
+        t = replace[t]
+    return t
+
+
+def _operator_code(tree, schema, name):
+    """Index of builtin operator `name` in `tree.operatorCodes`, added if missing."""
+    code = getattr(schema.BuiltinOperator, name)
+    for i, c in enumerate(tree.operatorCodes):
+        if max(c.builtinCode, c.deprecatedBuiltinCode) == code:
+            return i
+    new = schema.OperatorCodeT()
+    new.builtinCode, new.deprecatedBuiltinCode, new.version = code, min(code, 127), 1
+    tree.operatorCodes.append(new)
+    return len(tree.operatorCodes) - 1
+
+
+def _float_tensor_like(graph, index, schema):
+    """Appends a float32 tensor with tensor `index`'s shape; returns its index."""
+    source = graph.tensors[index]
+    tensor = schema.TensorT()
+    tensor.name = source.name + b"/float"
+    tensor.shape, tensor.shapeSignature = source.shape, source.shapeSignature
+    tensor.type, tensor.buffer = schema.TensorType.FLOAT32, 0
+    graph.tensors.append(tensor)
+    return len(graph.tensors) - 1
+
+
+def _float_constant(tree, graph, index, schema):
+    """Appends the dequantized float32 copy of int8 constant `index`; returns its index."""
+    source = graph.tensors[index]
+    q = source.quantization
+    values = np.frombuffer(bytes(tree.buffers[source.buffer].data), np.int8).astype(np.float32)
+    if source.shape is not None:
+        values = values.reshape([int(d) for d in source.shape])
+    scale, zero = np.asarray(q.scale, np.float32), np.asarray(q.zeroPoint, np.float32)
+    if scale.size > 1:                               # per-axis
+        shape = [1] * values.ndim
+        shape[q.quantizedDimension] = -1
+        scale, zero = scale.reshape(shape), zero.reshape(shape)
+    buffer = schema.BufferT()
+    buffer.data = ((values - zero) * scale).astype(np.float32).tobytes()
+    tree.buffers.append(buffer)
+    tensor = _float_tensor_like(graph, index, schema)
+    graph.tensors[tensor].buffer = len(tree.buffers) - 1
+    return tensor
 
 
 def tflite_op_names(model):

@@ -57,10 +57,13 @@ def test_write_tflite_writes_a_loadable_file(tiny_model, tiny_images, tmp_path):
 
 
 def _round_trip_model():
-    """A hand-built .tflite: y1 = dequant(reshape(quant(|x|))), y2 = dequant(add(q2, q2)).
+    """A hand-built int8 pipeline: "network" ops are the tensors named `serving_network/`.
 
-    The first island only moves values, so it can run in float32; the second does int8
-    arithmetic and must stay. Scale 0.5 makes the round trip's rounding visible.
+    y1 = dequant(reshape(quant(|x|))): a float tensor's round trip through int8 outside
+    the network; y2 = dequant(network_add(q2, 0.5)): the int8 network, which stays;
+    y3 = dequant(abs_int8(network sum)): int8 arithmetic after the network's output, with
+    an output scale of 1.0 where the sum has 0.5. Scales of 0.5 and 1.0 make every
+    rounding visible.
     """
     from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.tools import flatbuffer_utils
@@ -70,10 +73,11 @@ def _round_trip_model():
         op_code = schema.OperatorCodeT()
         op_code.builtinCode = getattr(schema.BuiltinOperator, code)
         op_code.deprecatedBuiltinCode = min(op_code.builtinCode, 127)
-        op_code.version = 1
+        op_code.version = 2 if code == "ABS" else 1
         op_codes.append(op_code)
-    buffers = [schema.BufferT(), schema.BufferT()]
+    buffers = [schema.BufferT(), schema.BufferT(), schema.BufferT()]
     buffers[1].data = np.array([2, 3], np.int32).tobytes()
+    buffers[2].data = np.ones(6, np.int8).tobytes()          # 0.5 at scale 0.5
 
     def tensor(name, shape, dtype, scale=None, buffer=0):
         t = schema.TensorT()
@@ -93,14 +97,17 @@ def _round_trip_model():
     graph.tensors = [tensor("x", [6], "FLOAT32"), tensor("a", [6], "FLOAT32"),
                      tensor("q", [6], "INT8", 0.5), tensor("shape", [2], "INT32", buffer=1),
                      tensor("r", [2, 3], "INT8", 0.5), tensor("y1", [2, 3], "FLOAT32"),
-                     tensor("s", [6], "INT8", 0.5), tensor("y2", [6], "FLOAT32"),
-                     tensor("q2", [6], "INT8", 0.5)]
-    add = op(4, [8, 8], [6])
+                     tensor("serving_network/sum", [6], "INT8", 0.5),
+                     tensor("y2", [6], "FLOAT32"), tensor("q2", [6], "INT8", 0.5),
+                     tensor("after", [6], "INT8", 1.0), tensor("y3", [6], "FLOAT32"),
+                     tensor("half", [6], "INT8", 0.5, buffer=2)]
+    add = op(4, [8, 11], [6])
     add.builtinOptionsType = schema.BuiltinOptions.AddOptions
     add.builtinOptions = schema.AddOptionsT()
     graph.operators = [op(0, [0], [1]), op(1, [1], [2]), op(2, [2, 3], [4]),
-                       op(3, [4], [5]), op(1, [1], [8]), add, op(3, [6], [7])]
-    graph.inputs, graph.outputs = [0], [5, 7]
+                       op(3, [4], [5]), op(1, [1], [8]), add, op(3, [6], [7]),
+                       op(0, [6], [9]), op(3, [9], [10])]
+    graph.inputs, graph.outputs = [0], [5, 7, 10]
     signature = schema.SignatureDefT()
     signature.signatureKey, signature.subgraphIndex = "serving_default", 0
 
@@ -110,29 +117,38 @@ def _round_trip_model():
         return m
 
     signature.inputs = [tensor_map("x", 0)]
-    signature.outputs = [tensor_map("y1", 5), tensor_map("y2", 7)]
+    signature.outputs = [tensor_map("y1", 5), tensor_map("y2", 7), tensor_map("y3", 10)]
     model = schema.ModelT()
     model.version, model.operatorCodes, model.subgraphs = 3, op_codes, [graph]
     model.buffers, model.signatureDefs = buffers, [signature]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def test_strip_float_round_trips_runs_value_moving_islands_in_float():
+def test_float_post_processing_keeps_the_network_int8_and_the_rest_float():
     from ai_edge_litert.interpreter import Interpreter
 
-    from portrait_garden.export.tflite import strip_float_round_trips
+    from portrait_garden.export.tflite import float_post_processing
 
     x = np.array([0.3, -1.2, 2.6, 0.74, -0.1, 3.3], np.float32)
     original = _round_trip_model()
-    stripped, removed = strip_float_round_trips(original)
+    rewritten, changed = float_post_processing(original)
     before = Interpreter(model_content=original).get_signature_runner()(x=x)
-    after = Interpreter(model_content=stripped).get_signature_runner()(x=x)
+    after = Interpreter(model_content=rewritten).get_signature_runner()(x=x)
     rounded = np.round(np.abs(x) / 0.5) * 0.5
+    # The round trip of |x| is gone.
     np.testing.assert_allclose(before["y1"], rounded.reshape(2, 3))
     np.testing.assert_array_equal(after["y1"], np.abs(x).reshape(2, 3))
-    # The int8 ADD island keeps its quantize and dequantize: same rounded sum as before.
+    # The network's int8 ADD keeps its quantization: the same rounded sum as before.
+    total = rounded + 0.5
+    np.testing.assert_allclose(before["y2"], total)
     np.testing.assert_allclose(after["y2"], before["y2"])
-    np.testing.assert_allclose(after["y2"], np.minimum(2 * rounded, 63.5))
-    assert removed == 2
-    assert tflite_op_names(stripped) == tflite_op_names(original)
-    assert len(Interpreter(model_content=stripped)._get_ops_details()) == 5
+    # The int8 ABS after it runs in float32 on the dequantized sum: no rounding to 1.0.
+    assert np.abs(before["y3"] - np.round(total)).max() <= 1.0
+    np.testing.assert_array_equal(after["y3"], total)
+    assert not np.array_equal(before["y3"], after["y3"])
+    ops = [op["op_name"] for op in Interpreter(model_content=rewritten)._get_ops_details()]
+    # Dropped: the first QUANTIZE and its DEQUANTIZE, the DEQUANTIZE after ABS; added: one
+    # DEQUANTIZE of the network's sum.
+    assert sorted(ops) == ["ABS", "ABS", "ADD", "DEQUANTIZE", "DEQUANTIZE", "QUANTIZE",
+                           "RESHAPE"], ops
+    assert changed == 5       # RESHAPE and ABS now float32; two DEQUANTIZE, one QUANTIZE gone
