@@ -164,7 +164,7 @@ def test_quantized_pipelines_keep_the_float32_masks_and_clear_detections(
     preset's serving threshold (score >= threshold + `CLEAR_MARGIN`) is found again; detections
     near the threshold can flip. The stage-7 default serves 0.15, so detections from 0.25
     count as clear. Its int8 file failed this (a strict xfail) until its post-processing
-    stopped being rounded through int8 (`strip_float_round_trips`); over all 70
+    stopped being rounded through int8 (`float_post_processing`); over all 70
     pfg_sports photos it still misses two clear detections (scored 0.26 and 0.31; four
     before) and its worst photo's mask agrees on 94.8% (float16: none, 99.8%;
     `results/int8_strip/int8_parity.txt`), and its COCO AP50 stays below float16's on
