@@ -49,11 +49,15 @@ def letterbox(image, size, taps=DEFAULT_RESIZE_TAPS):
     1920-pixel photo into 256 (7.5x) is then averaged over 4 x 4 spread taps
     instead of 2 x 2 neighbours. Upscaling is plain bilinear.
 
-    Computed with row and column GATHERs from the uint8 photo (rows first):
-    only the `taps` photo rows each canvas row needs are read and converted to
-    float, so the cost grows with `taps` and the photo's width, not its area.
-    Every true area filter tried (cumulative sums, reshape + mean, average-pool
-    pyramids) took 3-15x longer in TFLite on this CPU.
+    Computed with row GATHERs from the uint8 photo, then the same along the
+    other axis on the transposed rows: only the `taps` photo rows each canvas row
+    needs are read and converted to float, so the cost grows with `taps` and the
+    photo's width, not its area. A GATHER on axis 0 copies whole rows; on axis 1
+    TFLite copies one pixel at a time, so transposing first halves the letterbox's
+    time for a 256x256 photo in TFLite (1.73 -> 0.81 ms; 6.0 ms both ways at
+    1080x1920; `results/pipeline_profile/findings.md`). Every true area filter
+    tried (cumulative sums, reshape + mean, average-pool pyramids) took 3-15x
+    longer in TFLite on this CPU.
 
     Args:
       image: uint8 `[1, h, w, 3]`.
@@ -83,9 +87,11 @@ def letterbox(image, size, taps=DEFAULT_RESIZE_TAPS):
     for k in range(taps):
         rows += (tf.cast(tf.gather(photo, y_index[:, k]), tf.float32)
                  * tf.reshape(y_weight[:, k], [H, 1, 1]))
+    columns = tf.transpose(rows, [1, 0, 2])                       # [w, H, 3]
     canvas = 0.0
     for k in range(taps):
-        canvas += tf.gather(rows, x_index[:, k], axis=1) * tf.reshape(x_weight[:, k], [1, W, 1])
+        canvas += tf.gather(columns, x_index[:, k]) * tf.reshape(x_weight[:, k], [W, 1, 1])
+    canvas = tf.transpose(canvas, [1, 0, 2])                      # [H, W, 3]
     sy, sx = H / tf.cast(ph, tf.float32), W / tf.cast(pw, tf.float32)
     oy = tf.cast(tf.round(tf.cast(top, tf.float32) * sy), tf.int32)
     ox = tf.cast(tf.round(tf.cast(left, tf.float32) * sx), tf.int32)
@@ -188,9 +194,15 @@ def _cell_index(n_out, n_in, offset, scale, n_cells):
 
 
 def _resize_window(x, y0, y1, fy, x0, x1, fx):
-    """Two-tap bilinear resize of an `[H, W]` map by column then row GATHERs."""
-    left, right = tf.gather(x, x0, axis=1), tf.gather(x, x1, axis=1)
-    cols = left + (right - left) * tf.expand_dims(fx, 0)
+    """Two-tap bilinear resize of an `[H, W]` map by column then row GATHERs.
+
+    The columns are gathered as rows of the transposed map (TFLite's GATHER on axis 1
+    copies one element at a time): the same values, 4x faster for a 256x256 photo and
+    1.4x at 1080x1920 (`results/pipeline_profile/findings.md`).
+    """
+    transposed = tf.transpose(x)
+    left, right = tf.gather(transposed, x0), tf.gather(transposed, x1)
+    cols = tf.transpose(left + (right - left) * tf.expand_dims(fx, 1))
     top, bottom = tf.gather(cols, y0), tf.gather(cols, y1)
     return top + (bottom - top) * tf.expand_dims(fy, 1)
 
@@ -223,7 +235,7 @@ def undo_letterbox(labels, boxes, scores, num, prob, window, photo_size, thresho
     h, w = photo_size[0], photo_size[1]
     y_near, y0, y1, fy = sample_index(h, nh, oy)
     x_near, x0, x1, fx = sample_index(w, nw, ox)
-    labels = tf.gather(tf.gather(labels, x_near, axis=1), y_near)
+    labels = tf.gather(tf.transpose(tf.gather(tf.transpose(labels), x_near)), y_near)
     if refine is None:
         person_probability = _resize_window(prob, y0, y1, fy, x0, x1, fx)
     else:
