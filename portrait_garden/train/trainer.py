@@ -317,8 +317,8 @@ def fill_every_replica(dataset, replicas):
     empty batch returns its input unchanged, so the next layer fails on the shape and
     the run stops (a multi-worker run loses its worker's heartbeat). Repeating examples
     avoids empty replicas; it counts at most `replicas - 1` examples of the last batch
-    twice in the validation figures (none when the set's size is a multiple of the
-    global batch). Batches already a multiple of `replicas` are unchanged.
+    twice in the validation figures. Batches whose size divides by `replicas` (every
+    full batch) are unchanged.
     """
     if replicas <= 1:
         return dataset
