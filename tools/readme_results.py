@@ -677,8 +677,7 @@ def render_guided():
            "no retraining: `" + command(probes[0][1]) + "` (findings, and the full-resolution "
            f"and 4x4-cell versions that were not shipped: `{GUIDED}/findings.md`). Every file of "
            "both presets includes it; the int8 files since their post-processing runs in "
-           "float32 without int8 round trips (`results/int8_islands/findings.md`, "
-           "section 6).\n",
+           "float32 (`results/int8_islands/findings.md`, sections 6-7).\n",
            "| preset | upsampling | pfcn train[:150] | vikram train | PFCN val | vikram val |",
            "|---|---|---|---|---|---|"]
     for name, path in probes:

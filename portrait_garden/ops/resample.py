@@ -124,8 +124,6 @@ def sample_index(n_out, n_in, offset):
     return nearest, lower + offset, upper + offset, fraction
 
 
-
-
 def guided_coefficients(prob, canvas, window, radius, eps, scale=2):
     """A fast guided filter's linear model of the person probability (He & Sun 2015,
     "Fast Guided Filter"), on cells of `scale x scale` network pixels.
